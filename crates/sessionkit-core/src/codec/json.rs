@@ -1,0 +1,79 @@
+//! JSON: a bare object, as Flask-Session 0.8 writes it with msgspec's JSON encoder.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use rmpv::ValueRef;
+use serde_json::{Map, Number, Value};
+
+use crate::{Error, SessionData};
+
+/// Converts every value to JSON and writes one object.
+pub(super) fn encode(data: &SessionData) -> Result<Vec<u8>, Error> {
+    let mut object = Map::new();
+    for (key, raw) in data.encoded_entries() {
+        let value = rmpv::decode::read_value_ref(&mut &raw[..])
+            .map_err(|e| Error::Encode(Box::new(e)))?;
+        object.insert(key.clone(), to_json(&value)?);
+    }
+    serde_json::to_vec(&object).map_err(|e| Error::Encode(Box::new(e)))
+}
+
+/// Parses one JSON object (serde_json bounds nesting at 128 levels) and re-encodes each value
+/// as MessagePack, the in-memory form of [`SessionData`].
+pub(super) fn decode(payload: &Bytes) -> Result<SessionData, Error> {
+    let object: Map<String, Value> =
+        serde_json::from_slice(payload).map_err(|e| Error::Decode(Box::new(e)))?;
+    let mut entries = BTreeMap::new();
+    for (key, value) in object {
+        let encoded = rmp_serde::to_vec_named(&value).map_err(|e| Error::Decode(Box::new(e)))?;
+        entries.insert(key, Bytes::from(encoded));
+    }
+    Ok(SessionData::from_encoded_entries(entries))
+}
+
+fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
+    Ok(match value {
+        ValueRef::Nil => Value::Null,
+        ValueRef::Boolean(b) => Value::Bool(*b),
+        ValueRef::Integer(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Value::Number(u.into()),
+            (None, Some(i)) => Value::Number(i.into()),
+            (None, None) => unreachable!("a MessagePack integer is an i64 or a u64"),
+        },
+        ValueRef::F32(f) => finite(f64::from(*f))?,
+        ValueRef::F64(f) => finite(*f)?,
+        ValueRef::String(s) => match s.as_str() {
+            Some(s) => Value::String(s.to_owned()),
+            None => return Err(Error::encode("string value is not valid UTF-8")),
+        },
+        ValueRef::Binary(b) => Value::String(STANDARD.encode(b)),
+        ValueRef::Array(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        ValueRef::Map(pairs) => {
+            let mut object = Map::new();
+            for (k, v) in pairs {
+                let ValueRef::String(k) = k else {
+                    return Err(Error::encode("JSON object keys must be strings"));
+                };
+                let Some(k) = k.as_str() else {
+                    return Err(Error::encode("JSON object keys must be strings"));
+                };
+                object.insert(k.to_owned(), to_json(v)?);
+            }
+            Value::Object(object)
+        }
+        ValueRef::Ext(tag, _) => {
+            return Err(Error::encode(format!(
+                "MessagePack extension type {tag} has no JSON form"
+            )));
+        }
+    })
+}
+
+fn finite(f: f64) -> Result<Value, Error> {
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| Error::encode("JSON cannot hold NaN or infinite floats"))
+}
