@@ -1,0 +1,66 @@
+//! The list of cases, written once, and the macro that turns it into tests.
+
+/// Calls `$callback! { [args] case, case, ... }` with every conformance case: the single
+/// list from which both [`run_all`](crate::run_all) and [`conformance_tests!`] are made.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_conformance_cases {
+    ($callback:path $(; $($args:tt)*)?) => {
+        $callback! {
+            [$($($args)*)?]
+            round_trip_nested_values,
+            round_trip_unicode_keys_and_values,
+            round_trip_binary_values,
+            payload_bytes_are_kept_exactly,
+            large_value_round_trips,
+            load_of_unknown_id_is_none,
+            create_collision_is_reported,
+            create_over_an_expired_record_succeeds,
+            expired_record_is_not_loaded,
+            touch_extends_expiry,
+            touch_keeps_data_and_version,
+            touch_of_missing_record_is_gone,
+            load_and_touch_extends_expiry,
+            load_and_touch_of_unknown_is_none,
+            save_sets_the_new_expiry,
+            save_replaces_the_data,
+            save_with_stale_version_conflicts,
+            save_of_missing_record_is_gone,
+            save_after_delete_does_not_resurrect,
+            save_after_expiry_is_gone,
+            concurrent_saves_from_one_version_one_wins,
+            concurrent_creates_are_all_stored_and_distinct,
+            delete_removes_the_record,
+            delete_is_idempotent,
+        }
+    };
+}
+
+/// Writes one `#[tokio::test]` per conformance case. `$harness` names an `async fn() ->
+/// Harness` that builds the store under test; it is called once per case.
+///
+/// See the [crate docs](crate) for an example.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($harness:path) => {
+        $crate::__with_conformance_cases!($crate::__conformance_test_fns; $harness);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_test_fns {
+    ([$harness:path] $($case:ident),+ $(,)?) => {
+        $(
+            #[$crate::__private::tokio::test(
+                crate = "sessionkit_testkit::__private::tokio",
+                flavor = "multi_thread",
+                worker_threads = 2
+            )]
+            async fn $case() {
+                let harness = $harness().await;
+                $crate::cases::$case(harness.store(), harness.time()).await;
+            }
+        )+
+    };
+}
