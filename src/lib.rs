@@ -1,1 +1,56 @@
-//! placeholder
+//! Server-side web sessions for Rust, with the store chosen at run time by configuration,
+//! as Flask-Session does with `SESSION_TYPE=redis`.
+//!
+//! The browser holds only a random session id in a cookie; the data lives in a store.
+//! [`Config`] reads Flask-Session's keys from the environment (or a builder), and
+//! [`connect`] hands back the store it names:
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::time::{Duration, SystemTime};
+//! use sessionkit::{Codec, Config, Id, SessionData};
+//!
+//! let config = Config::from_env()?; // SESSION_TYPE unset: the memory store
+//! let store = sessionkit::connect(&config).await?;
+//!
+//! let mut data = SessionData::new();
+//! data.insert("username", "ada")?;
+//! let id = Id::random();
+//! let expires = SystemTime::now() + config.session().lifetime;
+//! store.create(&id, &Codec::MessagePack.encode(&data)?, expires).await?;
+//!
+//! let record = store.load(&id).await?.expect("just stored");
+//! let loaded = Codec::MessagePack.decode(record.payload())?;
+//! assert_eq!(loaded.get::<String>("username")?.as_deref(), Some("ada"));
+//! # Ok::<(), sessionkit::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The pieces live in their own crates, usable without this facade:
+//! [`sessionkit_core`] (ids, data, codecs, the [`SessionStore`] contract, the memory store).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod connect;
+pub mod keys;
+mod parse;
+mod session_type;
+
+pub use config::{
+    Config, ConfigBuilder, DEFAULT_KEY_PREFIX, DEFAULT_MEMCACHED_SERVER, DEFAULT_REDIS_URL,
+    DEFAULT_SQL_TABLE,
+};
+pub use connect::connect;
+pub use session_type::SessionType;
+
+pub use sessionkit_core;
+pub use sessionkit_core::{
+    Change, Clock, Codec, CookieConfig, DynSessionStore, Error, ErrorKind, ExpiredDeletion, Id,
+    ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig, SessionData,
+    SessionStore, SystemClock, Version,
+};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

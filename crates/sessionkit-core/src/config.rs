@@ -251,7 +251,12 @@ impl SessionConfig {
                 "the store timeout must be positive",
             ));
         }
-        if self.use_signer && self.secret_key.as_ref().is_none_or(|k| k.expose().is_empty()) {
+        if self.use_signer
+            && self
+                .secret_key
+                .as_ref()
+                .is_none_or(|k| k.expose().is_empty())
+        {
             return Err(Error::config(
                 "SECRET_KEY",
                 "",

@@ -344,7 +344,7 @@ mod tests {
         mine.insert("a", &10i64).unwrap();
         mine.remove("b");
 
-        let mut theirs = base.clone();
+        let mut theirs = base;
         theirs.insert("b", &20i64).unwrap();
         theirs.insert("c", &30i64).unwrap();
         theirs.insert("d", &40i64).unwrap();

@@ -17,7 +17,7 @@ const MIN_SWEEP_LEN: usize = 1024;
 ///
 /// Meant for development, tests and single-process apps: sessions vanish on restart and are
 /// not shared between processes. Expiry is exact (checked on every read against the store's
-/// [`Clock`]); expired entries are swept out whenever the map has doubled since the last
+/// [`Clock`](crate::Clock)); expired entries are swept out whenever the map has doubled since the last
 /// sweep, so memory stays within about twice the live sessions without a background task.
 /// [`ExpiredDeletion::delete_expired`] sweeps on demand.
 ///

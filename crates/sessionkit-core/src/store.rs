@@ -128,8 +128,11 @@ pub trait SessionStore: Send + Sync + Debug {
     ///
     /// # Errors
     /// Backend failures only; a missing or expired record is `Ok(None)`.
-    async fn load_and_touch(&self, id: &Id, expires_at: SystemTime)
-    -> Result<Option<Record>, Error>;
+    async fn load_and_touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+    ) -> Result<Option<Record>, Error>;
 
     /// Replaces the record under `id`, if it is still the one loaded with `expected`.
     ///

@@ -48,22 +48,36 @@ impl SessionStore for Broken {
         if self.flaw == Flaw::CreateOverwrites {
             self.inner.delete(id).await?;
         }
-        self.inner.create(id, payload, self.expiry(expires_at)).await
+        self.inner
+            .create(id, payload, self.expiry(expires_at))
+            .await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
         self.inner.load(id).await
     }
 
-    async fn load_and_touch(&self, id: &Id, expires_at: SystemTime) -> Result<Option<Record>, Error> {
+    async fn load_and_touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+    ) -> Result<Option<Record>, Error> {
         self.inner.load_and_touch(id, self.expiry(expires_at)).await
     }
 
-    async fn save(&self, id: &Id, payload: &[u8], expires_at: SystemTime, expected: Version) -> Result<(), Error> {
+    async fn save(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+    ) -> Result<(), Error> {
         let expires_at = self.expiry(expires_at);
         match (self.flaw, self.inner.load(id).await?) {
             (Flaw::SaveIgnoresVersion, Some(current)) => {
-                self.inner.save(id, payload, expires_at, current.version()).await
+                self.inner
+                    .save(id, payload, expires_at, current.version())
+                    .await
             }
             (Flaw::SaveResurrects, None) => self.inner.create(id, payload, expires_at).await,
             _ => self.inner.save(id, payload, expires_at, expected).await,
@@ -74,7 +88,10 @@ impl SessionStore for Broken {
         let expires_at = self.expiry(expires_at);
         if self.flaw == Flaw::TouchRewrites {
             let current = self.inner.load(id).await?.ok_or(Error::Gone)?;
-            return self.inner.save(id, current.payload(), expires_at, current.version()).await;
+            return self
+                .inner
+                .save(id, current.payload(), expires_at, current.version())
+                .await;
         }
         self.inner.touch(id, expires_at).await
     }
@@ -118,7 +135,10 @@ async fn overwriting_create_is_caught() {
 #[tokio::test]
 async fn version_blind_save_is_caught() {
     assert_case_fails!(Flaw::SaveIgnoresVersion, save_with_stale_version_conflicts);
-    assert_case_fails!(Flaw::SaveIgnoresVersion, concurrent_saves_from_one_version_one_wins);
+    assert_case_fails!(
+        Flaw::SaveIgnoresVersion,
+        concurrent_saves_from_one_version_one_wins
+    );
 }
 
 #[tokio::test]

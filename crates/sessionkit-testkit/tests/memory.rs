@@ -50,5 +50,9 @@ async fn run_all_runs_every_case() {
     let (store, time) = store_on_manual_clock();
     sessionkit_testkit::run_all(&Harness::new(store, time)).await;
     let unique: std::collections::HashSet<_> = sessionkit_testkit::CASES.iter().collect();
-    assert_eq!(unique.len(), sessionkit_testkit::CASES.len(), "a case is listed twice");
+    assert_eq!(
+        unique.len(),
+        sessionkit_testkit::CASES.len(),
+        "a case is listed twice"
+    );
 }

@@ -14,8 +14,8 @@ use crate::{Error, SessionData};
 pub(super) fn encode(data: &SessionData) -> Result<Vec<u8>, Error> {
     let mut object = Map::new();
     for (key, raw) in data.encoded_entries() {
-        let value = rmpv::decode::read_value_ref(&mut &raw[..])
-            .map_err(|e| Error::Encode(Box::new(e)))?;
+        let value =
+            rmpv::decode::read_value_ref(&mut &raw[..]).map_err(|e| Error::Encode(Box::new(e)))?;
         object.insert(key.clone(), to_json(&value)?);
     }
     serde_json::to_vec(&object).map_err(|e| Error::Encode(Box::new(e)))
@@ -50,7 +50,9 @@ fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
             None => return Err(Error::encode("string value is not valid UTF-8")),
         },
         ValueRef::Binary(b) => Value::String(STANDARD.encode(b)),
-        ValueRef::Array(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        ValueRef::Array(items) => {
+            Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
         ValueRef::Map(pairs) => {
             let mut object = Map::new();
             for (k, v) in pairs {

@@ -140,8 +140,11 @@ mod tests {
         let mut data = SessionData::new();
         data.insert("refreshed", &41u32).unwrap();
         data.insert("name", "Zoë ✓").unwrap();
-        data.insert("nested", &serde_json::json!({"a": [1, {"b": null}], "c": 1.5}))
-            .unwrap();
+        data.insert(
+            "nested",
+            &serde_json::json!({"a": [1, {"b": null}], "c": 1.5}),
+        )
+        .unwrap();
         data.insert("big", &u64::MAX).unwrap();
         data.insert("neg", &i64::MIN).unwrap();
         data.mark_unmodified();
@@ -172,7 +175,8 @@ mod tests {
     #[test]
     fn json_writes_binary_as_base64() {
         let mut data = SessionData::new();
-        data.insert("blob", &serde_bytes::Bytes::new(b"hi\xff")).unwrap();
+        data.insert("blob", &serde_bytes::Bytes::new(b"hi\xff"))
+            .unwrap();
         let json = Codec::Json.encode(&data).unwrap();
         assert_eq!(json, br#"{"blob":"aGn/"}"#);
     }
@@ -204,7 +208,9 @@ mod tests {
 
     #[test]
     fn empty_map_is_an_empty_session() {
-        let data = Codec::MessagePack.decode(&Bytes::from_static(&[0x80])).unwrap();
+        let data = Codec::MessagePack
+            .decode(&Bytes::from_static(&[0x80]))
+            .unwrap();
         assert!(data.is_empty());
         assert_eq!(Codec::MessagePack.encode(&data).unwrap(), vec![0x80]);
     }
@@ -218,7 +224,12 @@ mod tests {
             bytes[1] = proto;
             let err = Codec::MessagePack.decode(&bytes.into()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Decode);
-            assert!(std::error::Error::source(&err).unwrap().to_string().contains("pickle"));
+            assert!(
+                std::error::Error::source(&err)
+                    .unwrap()
+                    .to_string()
+                    .contains("pickle")
+            );
         }
     }
 
@@ -227,18 +238,20 @@ mod tests {
         let cases: &[&[u8]] = &[
             b"",
             b"\x00",
-            b"\x93\x01\x02\x03",            // an array, not a map
-            b"\x81\xa1a",                   // truncated value
-            b"\x81\x01\x02",                // integer key
-            b"\x81\xa1a\x01\x00",           // trailing byte
-            b"\x81\xa2\xff\xfe\x01",        // key not UTF-8
+            b"\x93\x01\x02\x03",              // an array, not a map
+            b"\x81\xa1a",                     // truncated value
+            b"\x81\x01\x02",                  // integer key
+            b"\x81\xa1a\x01\x00",             // trailing byte
+            b"\x81\xa2\xff\xfe\x01",          // key not UTF-8
             b"\xdf\xff\xff\xff\xff\xa1a\x01", // claims 4 billion entries
-            b"{\"a\": ",                    // truncated JSON
-            b"[1, 2]",                      // JSON array
-            b"{\"a\": 1} x",                // trailing JSON
+            b"{\"a\": ",                      // truncated JSON
+            b"[1, 2]",                        // JSON array
+            b"{\"a\": 1} x",                  // trailing JSON
         ];
         for case in cases {
-            let err = Codec::MessagePack.decode(&Bytes::from_static(case)).unwrap_err();
+            let err = Codec::MessagePack
+                .decode(&Bytes::from_static(case))
+                .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Decode, "{case:?}");
         }
     }
@@ -263,9 +276,13 @@ mod tests {
             Bytes::from(bytes)
         };
         for leaf in [&b"\xc0"[..], b"\xa3abc", b"\xc4\x01x"] {
-            let data = Codec::MessagePack.decode(&nested(MAX_DEPTH - 1, leaf)).unwrap();
+            let data = Codec::MessagePack
+                .decode(&nested(MAX_DEPTH - 1, leaf))
+                .unwrap();
             assert!(data.contains_key("a"));
-            let err = Codec::MessagePack.decode(&nested(MAX_DEPTH + 1, leaf)).unwrap_err();
+            let err = Codec::MessagePack
+                .decode(&nested(MAX_DEPTH + 1, leaf))
+                .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Decode);
         }
     }

@@ -28,8 +28,7 @@ pub(super) fn encode(data: &SessionData) -> Vec<u8> {
 /// value is fully validated (markers, lengths, nesting depth) but not copied.
 pub(super) fn decode(payload: &Bytes) -> Result<SessionData, Error> {
     let mut rest: &[u8] = payload;
-    let len = rmp::decode::read_map_len(&mut rest)
-        .map_err(|e| Error::Decode(Box::new(e)))?;
+    let len = rmp::decode::read_map_len(&mut rest).map_err(|e| Error::Decode(Box::new(e)))?;
     let mut entries = BTreeMap::new();
     for _ in 0..len {
         let (key, after_key) = rmp::decode::read_str_from_slice(rest)

@@ -24,7 +24,10 @@ pub async fn concurrent_saves_from_one_version_one_wins(
         let id = create(store, time, &data_with("writer", "nobody"), LONG).await;
         let version = must_load(store, &id, "just created").await.version();
         let writers = ["left", "right"];
-        let payloads: Vec<Vec<u8>> = writers.iter().map(|w| encode(&data_with("writer", w))).collect();
+        let payloads: Vec<Vec<u8>> = writers
+            .iter()
+            .map(|w| encode(&data_with("writer", w)))
+            .collect();
         let expires = later(time, LONG);
         let results = join_all(
             payloads
@@ -75,6 +78,10 @@ pub async fn concurrent_creates_are_all_stored_and_distinct(
             .unwrap_or_else(|e| panic!("load {i} failed: {e:?}"))
             .unwrap_or_else(|| panic!("record {i} missing"));
         let data = Codec::MessagePack.decode(record.payload()).unwrap();
-        assert_eq!(data.get::<usize>("i").unwrap(), Some(i), "record {i} holds another's data");
+        assert_eq!(
+            data.get::<usize>("i").unwrap(),
+            Some(i),
+            "record {i} holds another's data"
+        );
     }
 }

@@ -18,7 +18,13 @@ pub async fn delete_removes_the_record(store: &dyn SessionStore, time: &TimeTrav
 pub async fn delete_is_idempotent(store: &dyn SessionStore, time: &TimeTravel) {
     let id = create(store, time, &data_with("user", "ada"), LONG).await;
     store.delete(&id).await.expect("first delete");
-    store.delete(&id).await.expect("second delete of the same id");
-    store.delete(&Id::random()).await.expect("delete of an unknown id");
+    store
+        .delete(&id)
+        .await
+        .expect("second delete of the same id");
+    store
+        .delete(&Id::random())
+        .await
+        .expect("delete of an unknown id");
     assert_absent(store, &id, "after two deletes").await;
 }

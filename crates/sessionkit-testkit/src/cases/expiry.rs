@@ -39,9 +39,18 @@ pub async fn touch_keeps_data_and_version(store: &dyn SessionStore, time: &TimeT
     store.touch(&id, later(time, LONG)).await.expect("touch");
     let after = must_load(store, &id, "after touch").await;
     assert_eq!(after.payload(), before.payload(), "touch changed the data");
-    assert_eq!(after.version(), before.version(), "touch changed the version");
+    assert_eq!(
+        after.version(),
+        before.version(),
+        "touch changed the version"
+    );
     store
-        .save(&id, &encode(&data_with("n", &2)), later(time, LONG), before.version())
+        .save(
+            &id,
+            &encode(&data_with("n", &2)),
+            later(time, LONG),
+            before.version(),
+        )
         .await
         .expect("save with the version loaded before a touch");
 }
@@ -50,13 +59,21 @@ pub async fn touch_keeps_data_and_version(store: &dyn SessionStore, time: &TimeT
 pub async fn touch_of_missing_record_is_gone(store: &dyn SessionStore, time: &TimeTravel) {
     let unknown = Id::random();
     let result = store.touch(&unknown, later(time, LONG)).await;
-    assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Gone), "unknown id");
+    assert_eq!(
+        result.map_err(|e| e.kind()),
+        Err(ErrorKind::Gone),
+        "unknown id"
+    );
     assert_absent(store, &unknown, "touch of an unknown id").await;
 
     let id = create(store, time, &data_with("n", &1), SHORT).await;
     time.pass(SHORT).await;
     let result = store.touch(&id, later(time, LONG)).await;
-    assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Gone), "expired id");
+    assert_eq!(
+        result.map_err(|e| e.kind()),
+        Err(ErrorKind::Gone),
+        "expired id"
+    );
     assert_absent(store, &id, "touch of an expired id").await;
 }
 
@@ -71,7 +88,11 @@ pub async fn load_and_touch_extends_expiry(store: &dyn SessionStore, time: &Time
         .expect("load_and_touch")
         .expect("load_and_touch of a live record");
     assert_eq!(record.payload(), plain.payload());
-    assert_eq!(record.version(), plain.version(), "load_and_touch changed the version");
+    assert_eq!(
+        record.version(),
+        plain.version(),
+        "load_and_touch changed the version"
+    );
     time.pass(SHORT).await;
     let loaded = must_load_data(store, &id, "refreshed past its first expiry").await;
     assert_eq!(loaded, data);
@@ -80,7 +101,10 @@ pub async fn load_and_touch_extends_expiry(store: &dyn SessionStore, time: &Time
 /// `load_and_touch` of an unknown id is `None` and creates nothing.
 pub async fn load_and_touch_of_unknown_is_none(store: &dyn SessionStore, time: &TimeTravel) {
     let id = Id::random();
-    let record = store.load_and_touch(&id, later(time, LONG)).await.expect("load_and_touch");
+    let record = store
+        .load_and_touch(&id, later(time, LONG))
+        .await
+        .expect("load_and_touch");
     assert!(record.is_none());
     assert_absent(store, &id, "load_and_touch of an unknown id").await;
 }

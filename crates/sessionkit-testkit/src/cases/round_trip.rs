@@ -91,8 +91,14 @@ pub async fn round_trip_binary_values(store: &dyn SessionStore, time: &TimeTrave
 
     let id = create(store, time, &data, LONG).await;
     let loaded = must_load_data(store, &id, "just created").await;
-    assert_eq!(loaded.get::<Blob>("all").unwrap().unwrap().into_vec(), all_bytes);
-    assert_eq!(loaded.get::<Blob>("nul").unwrap().unwrap().into_vec(), vec![0u8; 64]);
+    assert_eq!(
+        loaded.get::<Blob>("all").unwrap().unwrap().into_vec(),
+        all_bytes
+    );
+    assert_eq!(
+        loaded.get::<Blob>("nul").unwrap().unwrap().into_vec(),
+        vec![0u8; 64]
+    );
     assert!(loaded.get::<Blob>("empty").unwrap().unwrap().is_empty());
 }
 

@@ -17,7 +17,11 @@ pub async fn save_replaces_the_data(store: &dyn SessionStore, time: &TimeTravel)
         .await
         .expect("save with the loaded version");
     let reloaded = must_load(store, &id, "after save").await;
-    assert_ne!(reloaded.version(), loaded.version(), "save kept the old version");
+    assert_ne!(
+        reloaded.version(),
+        loaded.version(),
+        "save kept the old version"
+    );
     assert_eq!(must_load_data(store, &id, "after save").await, next);
 }
 
@@ -31,7 +35,12 @@ pub async fn save_with_stale_version_conflicts(store: &dyn SessionStore, time: &
         .await
         .expect("first save");
     let err = store
-        .save(&id, &encode(&data_with("n", &3)), later(time, LONG), version)
+        .save(
+            &id,
+            &encode(&data_with("n", &3)),
+            later(time, LONG),
+            version,
+        )
         .await
         .expect_err("a save from a stale version must fail");
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err:?}");
@@ -42,7 +51,12 @@ pub async fn save_with_stale_version_conflicts(store: &dyn SessionStore, time: &
 pub async fn save_of_missing_record_is_gone(store: &dyn SessionStore, time: &TimeTravel) {
     let id = Id::random();
     let result = store
-        .save(&id, &encode(&data_with("n", &1)), later(time, LONG), Version::new(1))
+        .save(
+            &id,
+            &encode(&data_with("n", &1)),
+            later(time, LONG),
+            Version::new(1),
+        )
         .await;
     assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Gone));
     assert_absent(store, &id, "save of an unknown id").await;
@@ -55,7 +69,12 @@ pub async fn save_after_delete_does_not_resurrect(store: &dyn SessionStore, time
     let version = must_load(store, &id, "just created").await.version();
     store.delete(&id).await.expect("delete");
     let result = store
-        .save(&id, &encode(&data_with("user", "mallory")), later(time, LONG), version)
+        .save(
+            &id,
+            &encode(&data_with("user", "mallory")),
+            later(time, LONG),
+            version,
+        )
         .await;
     assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Gone));
     assert_absent(store, &id, "save after delete").await;
@@ -67,7 +86,12 @@ pub async fn save_after_expiry_is_gone(store: &dyn SessionStore, time: &TimeTrav
     let version = must_load(store, &id, "just created").await.version();
     time.pass(SHORT).await;
     let result = store
-        .save(&id, &encode(&data_with("n", &2)), later(time, LONG), version)
+        .save(
+            &id,
+            &encode(&data_with("n", &2)),
+            later(time, LONG),
+            version,
+        )
         .await;
     assert_eq!(result.map_err(|e| e.kind()), Err(ErrorKind::Gone));
     assert_absent(store, &id, "save after expiry").await;

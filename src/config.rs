@@ -1,0 +1,445 @@
+//! [`Config`]: the store and session settings, from the environment or a builder.
+
+use std::fmt;
+use std::time::Duration;
+
+use sessionkit_core::{Codec, Error, SameSite, SecretKey, SessionConfig};
+
+use crate::{SessionType, keys, parse};
+
+/// Default Redis URL, as Flask-Session's default `Redis()` client.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// Default Memcached server.
+pub const DEFAULT_MEMCACHED_SERVER: &str = "127.0.0.1:11211";
+/// Default SQL table.
+pub const DEFAULT_SQL_TABLE: &str = "sessions";
+/// Default store key prefix, as Flask-Session.
+pub const DEFAULT_KEY_PREFIX: &str = "session:";
+
+/// Everything sessionkit needs to know: which store, how to reach it, and how sessions and
+/// their cookie behave. Keys and defaults are Flask-Session's (see [`keys`]).
+///
+/// Build it from the environment with [`Config::from_env`], in code with
+/// [`Config::builder`], or both (start from [`ConfigBuilder::from_env`] and override).
+/// A valid `Config` has been checked as a whole: [`connect`](crate::connect) only reports
+/// connection problems.
+///
+/// ```
+/// use std::time::Duration;
+/// use sessionkit::{Config, SessionType};
+///
+/// let config = Config::builder()
+///     .session_type(SessionType::Memory)
+///     .lifetime(Duration::from_secs(3600))
+///     .cookie_name("app_session")
+///     .build()?;
+/// assert_eq!(config.session().cookie.name, "app_session");
+///
+/// let from_text = Config::from_pairs([("SESSION_TYPE", "memory"), ("SESSION_PERMANENT", "false")])?;
+/// assert!(!from_text.session().permanent);
+/// # Ok::<(), sessionkit::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    session_type: SessionType,
+    redis_url: String,
+    memcached_servers: Vec<String>,
+    sql_url: Option<String>,
+    sql_table: String,
+    key_prefix: String,
+    cleanup_interval: Option<Duration>,
+    session: SessionConfig,
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads every key in [`keys::ALL`] from the process environment; unset or empty keys
+    /// keep their defaults.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first key whose value is malformed, names a backend
+    /// this build does not include, or does not fit with the others.
+    pub fn from_env() -> Result<Self, Error> {
+        ConfigBuilder::from_env()?.build()
+    }
+
+    /// Like [`Config::from_env`], reading keys from `pairs` instead (later pairs win).
+    ///
+    /// # Errors
+    /// As [`Config::from_env`].
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        ConfigBuilder::from_pairs(pairs)?.build()
+    }
+
+    /// Which store to use.
+    pub fn session_type(&self) -> SessionType {
+        self.session_type
+    }
+
+    /// The Redis URL (`SESSION_REDIS`).
+    pub fn redis_url(&self) -> &str {
+        &self.redis_url
+    }
+
+    /// The Memcached servers (`SESSION_MEMCACHED`).
+    pub fn memcached_servers(&self) -> &[String] {
+        &self.memcached_servers
+    }
+
+    /// The database URL (`SESSION_SQL_URL`).
+    pub fn sql_url(&self) -> Option<&str> {
+        self.sql_url.as_deref()
+    }
+
+    /// The SQL table (`SESSION_SQL_TABLE`), already checked to be a plain identifier.
+    pub fn sql_table(&self) -> &str {
+        &self.sql_table
+    }
+
+    /// The store key prefix (`SESSION_KEY_PREFIX`).
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
+    /// The interval of expired-record sweeps (`SESSION_CLEANUP_INTERVAL`), if any.
+    pub fn cleanup_interval(&self) -> Option<Duration> {
+        self.cleanup_interval
+    }
+
+    /// Session behaviour and cookie settings, for the request lifecycle.
+    pub fn session(&self) -> &SessionConfig {
+        &self.session
+    }
+}
+
+impl fmt::Debug for Config {
+    /// Passwords in URLs and secret keys are not shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("session_type", &self.session_type)
+            .field("redis_url", &parse::redact_url(&self.redis_url))
+            .field("memcached_servers", &self.memcached_servers)
+            .field("sql_url", &self.sql_url.as_deref().map(parse::redact_url))
+            .field("sql_table", &self.sql_table)
+            .field("key_prefix", &self.key_prefix)
+            .field("cleanup_interval", &self.cleanup_interval)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+/// Builds a [`Config`]; every setter overrides the default or the environment.
+#[derive(Clone)]
+pub struct ConfigBuilder {
+    config: Config,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                session_type: SessionType::Memory,
+                redis_url: DEFAULT_REDIS_URL.to_owned(),
+                memcached_servers: vec![DEFAULT_MEMCACHED_SERVER.to_owned()],
+                sql_url: None,
+                sql_table: DEFAULT_SQL_TABLE.to_owned(),
+                key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+                cleanup_interval: None,
+                session: SessionConfig::default(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ConfigBuilder").field(&self.config).finish()
+    }
+}
+
+impl ConfigBuilder {
+    /// A builder holding the defaults overridden by the process environment.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first malformed key.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// A builder holding the defaults overridden by `pairs`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first malformed key.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let map: std::collections::HashMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+            .collect();
+        Self::from_lookup(|key| map.get(key).cloned())
+    }
+
+    /// A builder holding the defaults overridden by what `lookup` returns for each key in
+    /// [`keys::ALL`]; `None` or an empty value keeps the default.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first malformed key.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let mut b = Self::default();
+        let c = &mut b.config;
+        let s = &mut c.session;
+        if let Some(v) = get(keys::SESSION_TYPE) {
+            c.session_type = v.parse()?;
+        }
+        if let Some(v) = get(keys::SESSION_REDIS) {
+            c.redis_url = v.trim().to_owned();
+        }
+        if let Some(v) = get(keys::SESSION_MEMCACHED) {
+            c.memcached_servers = parse::list(&v);
+        }
+        if let Some(v) = get(keys::SESSION_SQL_URL) {
+            c.sql_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get(keys::SESSION_SQL_TABLE) {
+            c.sql_table = parse::sql_identifier(keys::SESSION_SQL_TABLE, v.trim())?;
+        }
+        if let Some(v) = lookup(keys::SESSION_KEY_PREFIX) {
+            // An empty prefix is a legitimate choice, so it is not treated as unset.
+            c.key_prefix = v;
+        }
+        if let Some(v) = get(keys::SESSION_CLEANUP_INTERVAL) {
+            c.cleanup_interval = Some(parse::whole_seconds(keys::SESSION_CLEANUP_INTERVAL, &v)?);
+        }
+        if let Some(v) = get(keys::SESSION_STORE_TIMEOUT) {
+            s.store_timeout = parse::seconds(keys::SESSION_STORE_TIMEOUT, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_PERMANENT) {
+            s.permanent = parse::boolean(keys::SESSION_PERMANENT, &v)?;
+        }
+        if let Some(v) = get(keys::PERMANENT_SESSION_LIFETIME) {
+            s.lifetime = parse::whole_seconds(keys::PERMANENT_SESSION_LIFETIME, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_REFRESH_EACH_REQUEST) {
+            s.refresh_each_request = parse::boolean(keys::SESSION_REFRESH_EACH_REQUEST, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_SERIALIZATION_FORMAT) {
+            s.codec = v.parse::<Codec>()?;
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_NAME) {
+            s.cookie.name = v;
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_DOMAIN) {
+            s.cookie.domain = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_PATH) {
+            s.cookie.path = v.trim().to_owned();
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_HTTPONLY) {
+            s.cookie.http_only = parse::boolean(keys::SESSION_COOKIE_HTTPONLY, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_SECURE) {
+            s.cookie.secure = parse::boolean(keys::SESSION_COOKIE_SECURE, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_SAMESITE) {
+            s.cookie.same_site = v.parse::<SameSite>()?;
+        }
+        if let Some(v) = get(keys::SESSION_COOKIE_PARTITIONED) {
+            s.cookie.partitioned = parse::boolean(keys::SESSION_COOKIE_PARTITIONED, &v)?;
+        }
+        if let Some(v) = get(keys::SESSION_USE_SIGNER) {
+            s.use_signer = parse::boolean(keys::SESSION_USE_SIGNER, &v)?;
+        }
+        if let Some(v) = get(keys::SECRET_KEY) {
+            s.secret_key = Some(SecretKey::new(v));
+        }
+        if let Some(v) = get(keys::SECRET_KEY_FALLBACKS) {
+            s.secret_key_fallbacks = parse::list(&v).into_iter().map(SecretKey::new).collect();
+        }
+        Ok(b)
+    }
+
+    /// Which store to use (`SESSION_TYPE`).
+    pub fn session_type(mut self, session_type: SessionType) -> Self {
+        self.config.session_type = session_type;
+        self
+    }
+
+    /// The Redis URL (`SESSION_REDIS`).
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.config.redis_url = url.into();
+        self
+    }
+
+    /// The Memcached servers (`SESSION_MEMCACHED`), as `host:port`.
+    pub fn memcached_servers<S: Into<String>>(
+        mut self,
+        servers: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.config.memcached_servers = servers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The database URL (`SESSION_SQL_URL`).
+    pub fn sql_url(mut self, url: impl Into<String>) -> Self {
+        self.config.sql_url = Some(url.into());
+        self
+    }
+
+    /// The SQL table (`SESSION_SQL_TABLE`); checked by [`ConfigBuilder::build`].
+    pub fn sql_table(mut self, table: impl Into<String>) -> Self {
+        self.config.sql_table = table.into();
+        self
+    }
+
+    /// The store key prefix (`SESSION_KEY_PREFIX`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.key_prefix = prefix.into();
+        self
+    }
+
+    /// Sweep expired records this often (`SESSION_CLEANUP_INTERVAL`).
+    pub fn cleanup_interval(mut self, interval: Duration) -> Self {
+        self.config.cleanup_interval = Some(interval);
+        self
+    }
+
+    /// The limit on each store call (`SESSION_STORE_TIMEOUT`).
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.config.session.store_timeout = timeout;
+        self
+    }
+
+    /// Whether new sessions are permanent (`SESSION_PERMANENT`).
+    pub fn permanent(mut self, permanent: bool) -> Self {
+        self.config.session.permanent = permanent;
+        self
+    }
+
+    /// The session lifetime (`PERMANENT_SESSION_LIFETIME`).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.session.lifetime = lifetime;
+        self
+    }
+
+    /// Whether reads slide the expiry (`SESSION_REFRESH_EACH_REQUEST`).
+    pub fn refresh_each_request(mut self, refresh: bool) -> Self {
+        self.config.session.refresh_each_request = refresh;
+        self
+    }
+
+    /// The stored format (`SESSION_SERIALIZATION_FORMAT`).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.config.session.codec = codec;
+        self
+    }
+
+    /// The cookie name (`SESSION_COOKIE_NAME`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.config.session.cookie.name = name.into();
+        self
+    }
+
+    /// The cookie `Domain` (`SESSION_COOKIE_DOMAIN`).
+    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
+        self.config.session.cookie.domain = Some(domain.into());
+        self
+    }
+
+    /// The cookie `Path` (`SESSION_COOKIE_PATH`).
+    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
+        self.config.session.cookie.path = path.into();
+        self
+    }
+
+    /// The cookie `HttpOnly` flag (`SESSION_COOKIE_HTTPONLY`).
+    pub fn cookie_http_only(mut self, http_only: bool) -> Self {
+        self.config.session.cookie.http_only = http_only;
+        self
+    }
+
+    /// The cookie `Secure` flag (`SESSION_COOKIE_SECURE`).
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.config.session.cookie.secure = secure;
+        self
+    }
+
+    /// The cookie `SameSite` attribute (`SESSION_COOKIE_SAMESITE`).
+    pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
+        self.config.session.cookie.same_site = same_site;
+        self
+    }
+
+    /// The cookie `Partitioned` flag (`SESSION_COOKIE_PARTITIONED`).
+    pub fn cookie_partitioned(mut self, partitioned: bool) -> Self {
+        self.config.session.cookie.partitioned = partitioned;
+        self
+    }
+
+    /// Sign the cookie's id with `key` (`SESSION_USE_SIGNER` + `SECRET_KEY`).
+    pub fn signer(mut self, key: SecretKey) -> Self {
+        self.config.session.use_signer = true;
+        self.config.session.secret_key = Some(key);
+        self
+    }
+
+    /// Older keys still accepted when verifying (`SECRET_KEY_FALLBACKS`).
+    pub fn secret_key_fallbacks(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        self.config.session.secret_key_fallbacks = keys.into_iter().collect();
+        self
+    }
+
+    /// Checks the settings as a whole and returns the [`Config`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key: a backend this build does not include, a SQL store
+    /// without `SESSION_SQL_URL`, an invalid table name, no Memcached server, and everything
+    /// [`SessionConfig::validate`] checks.
+    pub fn build(self) -> Result<Config, Error> {
+        let config = self.config;
+        let session_type = config.session_type;
+        if !session_type.is_compiled_in() {
+            let feature = session_type.feature().unwrap_or_default();
+            return Err(Error::config(
+                keys::SESSION_TYPE,
+                session_type.name(),
+                format!(
+                    "the `{session_type}` backend is not compiled into this build; enable the \
+                     `{feature}` feature of sessionkit"
+                ),
+            ));
+        }
+        parse::sql_identifier(keys::SESSION_SQL_TABLE, &config.sql_table)?;
+        if matches!(
+            session_type,
+            SessionType::Postgres | SessionType::MySql | SessionType::Sqlite
+        ) && config.sql_url.is_none()
+        {
+            return Err(Error::config(
+                keys::SESSION_SQL_URL,
+                "",
+                format!("SESSION_TYPE={session_type} needs a database URL in SESSION_SQL_URL"),
+            ));
+        }
+        if session_type == SessionType::Memcached && config.memcached_servers.is_empty() {
+            return Err(Error::config(
+                keys::SESSION_MEMCACHED,
+                "",
+                "at least one Memcached server (host:port) is needed",
+            ));
+        }
+        config.session.validate()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,72 @@
+//! The configuration keys, named as in Flask and Flask-Session where one exists.
+
+/// Which store: `memory` (default), `redis`, `memcached`, `postgres`, `mysql`, `sqlite`.
+pub const SESSION_TYPE: &str = "SESSION_TYPE";
+/// Redis URL, default `redis://127.0.0.1:6379`.
+pub const SESSION_REDIS: &str = "SESSION_REDIS";
+/// Comma-separated Memcached servers, default `127.0.0.1:11211`.
+pub const SESSION_MEMCACHED: &str = "SESSION_MEMCACHED";
+/// Database URL for the SQL stores (required for them).
+pub const SESSION_SQL_URL: &str = "SESSION_SQL_URL";
+/// SQL table name, default `sessions`.
+pub const SESSION_SQL_TABLE: &str = "SESSION_SQL_TABLE";
+/// Prefix of every store key, default `session:`.
+pub const SESSION_KEY_PREFIX: &str = "SESSION_KEY_PREFIX";
+/// Seconds between expired-record sweeps for stores that need them; unset: none.
+pub const SESSION_CLEANUP_INTERVAL: &str = "SESSION_CLEANUP_INTERVAL";
+/// Seconds (decimals allowed) a store call may take, default `1`.
+pub const SESSION_STORE_TIMEOUT: &str = "SESSION_STORE_TIMEOUT";
+/// Whether new sessions are permanent, default `true`.
+pub const SESSION_PERMANENT: &str = "SESSION_PERMANENT";
+/// Session lifetime in seconds, default `2678400` (31 days).
+pub const PERMANENT_SESSION_LIFETIME: &str = "PERMANENT_SESSION_LIFETIME";
+/// Whether reads slide the expiry, default `true`.
+pub const SESSION_REFRESH_EACH_REQUEST: &str = "SESSION_REFRESH_EACH_REQUEST";
+/// `msgpack` (default) or `json`.
+pub const SESSION_SERIALIZATION_FORMAT: &str = "SESSION_SERIALIZATION_FORMAT";
+/// Cookie name, default `session`.
+pub const SESSION_COOKIE_NAME: &str = "SESSION_COOKIE_NAME";
+/// Cookie `Domain`, default none.
+pub const SESSION_COOKIE_DOMAIN: &str = "SESSION_COOKIE_DOMAIN";
+/// Cookie `Path`, default `/`.
+pub const SESSION_COOKIE_PATH: &str = "SESSION_COOKIE_PATH";
+/// Cookie `HttpOnly`, default `true`.
+pub const SESSION_COOKIE_HTTPONLY: &str = "SESSION_COOKIE_HTTPONLY";
+/// Cookie `Secure`, default `false`.
+pub const SESSION_COOKIE_SECURE: &str = "SESSION_COOKIE_SECURE";
+/// Cookie `SameSite`: `Strict`, `Lax` (default) or `None`.
+pub const SESSION_COOKIE_SAMESITE: &str = "SESSION_COOKIE_SAMESITE";
+/// Cookie `Partitioned`, default `false`.
+pub const SESSION_COOKIE_PARTITIONED: &str = "SESSION_COOKIE_PARTITIONED";
+/// Whether the cookie's id is signed, default `false`.
+pub const SESSION_USE_SIGNER: &str = "SESSION_USE_SIGNER";
+/// The signing key.
+pub const SECRET_KEY: &str = "SECRET_KEY";
+/// Comma-separated older signing keys still accepted.
+pub const SECRET_KEY_FALLBACKS: &str = "SECRET_KEY_FALLBACKS";
+
+/// Every key [`Config::from_env`](crate::Config::from_env) reads.
+pub const ALL: &[&str] = &[
+    SESSION_TYPE,
+    SESSION_REDIS,
+    SESSION_MEMCACHED,
+    SESSION_SQL_URL,
+    SESSION_SQL_TABLE,
+    SESSION_KEY_PREFIX,
+    SESSION_CLEANUP_INTERVAL,
+    SESSION_STORE_TIMEOUT,
+    SESSION_PERMANENT,
+    PERMANENT_SESSION_LIFETIME,
+    SESSION_REFRESH_EACH_REQUEST,
+    SESSION_SERIALIZATION_FORMAT,
+    SESSION_COOKIE_NAME,
+    SESSION_COOKIE_DOMAIN,
+    SESSION_COOKIE_PATH,
+    SESSION_COOKIE_HTTPONLY,
+    SESSION_COOKIE_SECURE,
+    SESSION_COOKIE_SAMESITE,
+    SESSION_COOKIE_PARTITIONED,
+    SESSION_USE_SIGNER,
+    SECRET_KEY,
+    SECRET_KEY_FALLBACKS,
+];

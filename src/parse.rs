@@ -1,0 +1,144 @@
+//! Parsing configuration text; every error names the key and the value.
+
+use std::time::Duration;
+
+use sessionkit_core::Error;
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, case-insensitive.
+pub(crate) fn boolean(key: &'static str, value: &str) -> Result<bool, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Error::config(
+            key,
+            value,
+            "expected a boolean: true/false, 1/0, yes/no or on/off",
+        )),
+    }
+}
+
+/// A whole, positive number of seconds.
+pub(crate) fn whole_seconds(key: &'static str, value: &str) -> Result<Duration, Error> {
+    match value.trim().parse::<u64>() {
+        Ok(0) => Err(Error::config(key, value, "must be at least 1 second")),
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => Err(Error::config(
+            key,
+            value,
+            "expected a whole number of seconds, such as 2678400",
+        )),
+    }
+}
+
+/// A positive number of seconds, decimals allowed (`0.25`), at most a day.
+pub(crate) fn seconds(key: &'static str, value: &str) -> Result<Duration, Error> {
+    let bad = || {
+        Error::config(
+            key,
+            value,
+            "expected a positive number of seconds up to 86400, such as 1 or 0.25",
+        )
+    };
+    let secs: f64 = value.trim().parse().map_err(|_| bad())?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// A comma-separated list with blanks dropped.
+pub(crate) fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An SQL identifier safe to put into statements unquoted: ASCII letters, digits and `_`,
+/// not starting with a digit, at most 63 bytes (PostgreSQL's limit).
+pub(crate) fn sql_identifier(key: &'static str, value: &str) -> Result<String, Error> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !value.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::config(
+            key,
+            value,
+            "a table name must be 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
+        ))
+    }
+}
+
+/// A URL with the password (if any) replaced, safe to log.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        for yes in ["true", "TRUE", "1", "yes", "On"] {
+            assert!(boolean("K", yes).unwrap());
+        }
+        for no in ["false", "0", "no", "OFF"] {
+            assert!(!boolean("K", no).unwrap());
+        }
+        assert!(boolean("K", "maybe").is_err());
+    }
+
+    #[test]
+    fn decimal_seconds() {
+        assert_eq!(seconds("K", "0.25").unwrap(), Duration::from_millis(250));
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
+            assert!(seconds("K", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(
+            sql_identifier("K", "app_sessions2").unwrap(),
+            "app_sessions2"
+        );
+        for bad in [
+            "",
+            "2fast",
+            "a-b",
+            "x; DROP TABLE users",
+            "ü",
+            &"a".repeat(64),
+        ] {
+            assert!(sql_identifier("K", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("redis://app:s3cret@cache:6379/0"),
+            "redis://app:***@cache:6379/0"
+        );
+        assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
+        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+    }
+}

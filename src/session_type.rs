@@ -1,0 +1,119 @@
+//! Which store to use (`SESSION_TYPE`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use sessionkit_core::Error;
+
+/// The kind of store, chosen by `SESSION_TYPE` as in Flask-Session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SessionType {
+    /// `memory` (the default): in this process, lost on restart.
+    #[default]
+    Memory,
+    /// `redis`: Redis or Valkey, standalone, Sentinel or Cluster.
+    Redis,
+    /// `memcached`: one or more Memcached servers.
+    Memcached,
+    /// `postgres` (or `postgresql`): a PostgreSQL table.
+    Postgres,
+    /// `mysql` (or `mariadb`): a MySQL or MariaDB table.
+    MySql,
+    /// `sqlite`: an SQLite table.
+    Sqlite,
+}
+
+impl SessionType {
+    /// Every session type, in documentation order.
+    pub const ALL: [SessionType; 6] = [
+        Self::Memory,
+        Self::Redis,
+        Self::Memcached,
+        Self::Postgres,
+        Self::MySql,
+        Self::Sqlite,
+    ];
+
+    /// The `SESSION_TYPE` value naming this type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Redis => "redis",
+            Self::Memcached => "memcached",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+
+    /// The cargo feature of `sessionkit` that compiles this backend in (`None` for the
+    /// always-present memory store).
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            Self::Memory => None,
+            other => Some(other.name()),
+        }
+    }
+
+    /// Whether this build of `sessionkit` includes the backend.
+    pub fn is_compiled_in(self) -> bool {
+        match self {
+            Self::Memory => true,
+            // Backend crates arrive with their own features; until then only memory exists.
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for SessionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SessionType {
+    type Err = Error;
+
+    /// Parses a `SESSION_TYPE` value, case-insensitively; `postgresql` and `mariadb` are
+    /// accepted as aliases. Flask-Session types that sessionkit does not offer get an error
+    /// that says so.
+    ///
+    /// ```
+    /// use sessionkit::SessionType;
+    ///
+    /// assert_eq!("Redis".parse::<SessionType>()?, SessionType::Redis);
+    /// assert_eq!("mariadb".parse::<SessionType>()?, SessionType::MySql);
+    /// let err = "filesystem".parse::<SessionType>().unwrap_err();
+    /// assert!(err.to_string().contains("SESSION_TYPE"));
+    /// # Ok::<(), sessionkit::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "memory" => Self::Memory,
+            "redis" => Self::Redis,
+            "memcached" => Self::Memcached,
+            "postgres" | "postgresql" => Self::Postgres,
+            "mysql" | "mariadb" => Self::MySql,
+            "sqlite" => Self::Sqlite,
+            flask_only @ ("filesystem" | "cachelib" | "mongodb" | "sqlalchemy" | "dynamodb") => {
+                return Err(Error::config(
+                    "SESSION_TYPE",
+                    s,
+                    format!(
+                        "Flask-Session's `{flask_only}` type is not offered by sessionkit; \
+                         use one of memory, redis, memcached, postgres, mysql, sqlite"
+                    ),
+                ));
+            }
+            _ => {
+                return Err(Error::config(
+                    "SESSION_TYPE",
+                    s,
+                    "unknown session type; use one of memory, redis, memcached, postgres, \
+                     mysql, sqlite",
+                ));
+            }
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Configuration from Flask-Session keys: defaults, parsing, and one clear error per kind of
+//! mistake, naming the key and the value.
+
+use std::time::Duration;
+
+use sessionkit::{Codec, Config, ErrorKind, SameSite, SessionType, keys};
+
+fn config(pairs: &[(&str, &str)]) -> Result<Config, sessionkit::Error> {
+    Config::from_pairs(pairs.iter().copied())
+}
+
+/// Asserts that `pairs` is refused with a config error naming `key` and `value`.
+fn refused(pairs: &[(&str, &str)], key: &str, value: &str) -> String {
+    let err = config(pairs).expect_err("configuration must be refused");
+    assert_eq!(err.kind(), ErrorKind::Config, "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(key), "{message:?} does not name {key}");
+    assert!(
+        message.contains(value),
+        "{message:?} does not quote {value:?}"
+    );
+    message
+}
+
+#[test]
+fn no_keys_means_memory_with_flask_defaults() {
+    let c = config(&[]).unwrap();
+    assert_eq!(c.session_type(), SessionType::Memory);
+    assert_eq!(c.key_prefix(), "session:");
+    assert_eq!(c.redis_url(), "redis://127.0.0.1:6379");
+    assert_eq!(c.memcached_servers(), ["127.0.0.1:11211"]);
+    assert_eq!(c.sql_table(), "sessions");
+    let s = c.session();
+    assert!(s.permanent);
+    assert_eq!(s.lifetime, Duration::from_secs(2_678_400));
+    assert!(s.refresh_each_request);
+    assert_eq!(s.codec, Codec::MessagePack);
+    assert_eq!(s.cookie.name, "session");
+    assert_eq!(s.cookie.path, "/");
+    assert!(s.cookie.http_only && !s.cookie.secure && !s.cookie.partitioned);
+    assert_eq!(s.cookie.same_site, SameSite::Lax);
+    assert!(!s.use_signer);
+    assert_eq!(s.store_timeout, Duration::from_secs(1));
+}
+
+#[test]
+fn every_key_is_read() {
+    let c = config(&[
+        (keys::SESSION_TYPE, "memory"),
+        (keys::SESSION_REDIS, "redis://cache:6380/2"),
+        (keys::SESSION_MEMCACHED, "10.0.0.1:11211, 10.0.0.2:11211"),
+        (keys::SESSION_SQL_URL, "postgres://db/app"),
+        (keys::SESSION_SQL_TABLE, "web_sessions"),
+        (keys::SESSION_KEY_PREFIX, "app:"),
+        (keys::SESSION_CLEANUP_INTERVAL, "300"),
+        (keys::SESSION_STORE_TIMEOUT, "0.25"),
+        (keys::SESSION_PERMANENT, "false"),
+        (keys::PERMANENT_SESSION_LIFETIME, "3600"),
+        (keys::SESSION_REFRESH_EACH_REQUEST, "no"),
+        (keys::SESSION_SERIALIZATION_FORMAT, "json"),
+        (keys::SESSION_COOKIE_NAME, "__Host-sid"),
+        (keys::SESSION_COOKIE_PATH, "/"),
+        (keys::SESSION_COOKIE_HTTPONLY, "0"),
+        (keys::SESSION_COOKIE_SECURE, "true"),
+        (keys::SESSION_COOKIE_SAMESITE, "strict"),
+        (keys::SESSION_COOKIE_PARTITIONED, "on"),
+        (keys::SESSION_USE_SIGNER, "true"),
+        (keys::SECRET_KEY, "k1"),
+        (keys::SECRET_KEY_FALLBACKS, "k0, kold"),
+    ])
+    .unwrap();
+    assert_eq!(c.redis_url(), "redis://cache:6380/2");
+    assert_eq!(c.memcached_servers(), ["10.0.0.1:11211", "10.0.0.2:11211"]);
+    assert_eq!(c.sql_url(), Some("postgres://db/app"));
+    assert_eq!(c.sql_table(), "web_sessions");
+    assert_eq!(c.key_prefix(), "app:");
+    assert_eq!(c.cleanup_interval(), Some(Duration::from_secs(300)));
+    let s = c.session();
+    assert_eq!(s.store_timeout, Duration::from_millis(250));
+    assert!(!s.permanent && !s.refresh_each_request);
+    assert_eq!(s.lifetime, Duration::from_secs(3600));
+    assert_eq!(s.codec, Codec::Json);
+    assert_eq!(s.cookie.name, "__Host-sid");
+    assert!(!s.cookie.http_only && s.cookie.secure && s.cookie.partitioned);
+    assert_eq!(s.cookie.same_site, SameSite::Strict);
+    assert!(s.use_signer);
+    assert_eq!(s.secret_key.as_ref().unwrap().expose(), b"k1");
+    let fallbacks: Vec<&[u8]> = s.secret_key_fallbacks.iter().map(|k| k.expose()).collect();
+    assert_eq!(fallbacks, [b"k0".as_slice(), b"kold".as_slice()]);
+}
+
+#[test]
+fn empty_values_keep_defaults_except_the_prefix() {
+    let c = config(&[
+        (keys::SESSION_TYPE, ""),
+        (keys::PERMANENT_SESSION_LIFETIME, " "),
+        (keys::SESSION_KEY_PREFIX, ""),
+    ])
+    .unwrap();
+    assert_eq!(c.session_type(), SessionType::Memory);
+    assert_eq!(c.session().lifetime, Duration::from_secs(2_678_400));
+    assert_eq!(c.key_prefix(), "", "an empty prefix is a choice, not unset");
+}
+
+#[test]
+fn unknown_session_type_is_refused() {
+    refused(&[(keys::SESSION_TYPE, "redsi")], "SESSION_TYPE", "redsi");
+}
+
+#[test]
+fn flask_only_session_type_says_so() {
+    let message = refused(
+        &[(keys::SESSION_TYPE, "filesystem")],
+        "SESSION_TYPE",
+        "filesystem",
+    );
+    assert!(message.contains("not offered by sessionkit"), "{message}");
+}
+
+#[test]
+fn backend_not_compiled_in_names_the_feature() {
+    for session_type in SessionType::ALL {
+        if session_type.is_compiled_in() {
+            continue;
+        }
+        let name = session_type.name();
+        let message = refused(
+            &[(keys::SESSION_TYPE, name), (keys::SESSION_SQL_URL, "x://y")],
+            "SESSION_TYPE",
+            name,
+        );
+        assert!(message.contains(&format!("`{name}` feature")), "{message}");
+    }
+}
+
+#[test]
+fn malformed_numbers_are_refused() {
+    refused(
+        &[(keys::PERMANENT_SESSION_LIFETIME, "31d")],
+        "PERMANENT_SESSION_LIFETIME",
+        "31d",
+    );
+    refused(
+        &[(keys::PERMANENT_SESSION_LIFETIME, "-5")],
+        "PERMANENT_SESSION_LIFETIME",
+        "-5",
+    );
+    refused(
+        &[(keys::PERMANENT_SESSION_LIFETIME, "0")],
+        "PERMANENT_SESSION_LIFETIME",
+        "0",
+    );
+    refused(
+        &[(keys::SESSION_STORE_TIMEOUT, "fast")],
+        "SESSION_STORE_TIMEOUT",
+        "fast",
+    );
+    refused(
+        &[(keys::SESSION_CLEANUP_INTERVAL, "1.5")],
+        "SESSION_CLEANUP_INTERVAL",
+        "1.5",
+    );
+}
+
+#[test]
+fn malformed_booleans_are_refused() {
+    refused(
+        &[(keys::SESSION_PERMANENT, "sometimes")],
+        "SESSION_PERMANENT",
+        "sometimes",
+    );
+    refused(
+        &[(keys::SESSION_COOKIE_SECURE, "y")],
+        "SESSION_COOKIE_SECURE",
+        "y",
+    );
+}
+
+#[test]
+fn malformed_enums_are_refused() {
+    refused(
+        &[(keys::SESSION_SERIALIZATION_FORMAT, "pickle")],
+        "SESSION_SERIALIZATION_FORMAT",
+        "pickle",
+    );
+    refused(
+        &[(keys::SESSION_COOKIE_SAMESITE, "loose")],
+        "SESSION_COOKIE_SAMESITE",
+        "loose",
+    );
+}
+
+#[test]
+fn illegal_cookie_name_is_refused() {
+    refused(
+        &[(keys::SESSION_COOKIE_NAME, "my session")],
+        "SESSION_COOKIE_NAME",
+        "my session",
+    );
+    refused(
+        &[(keys::SESSION_COOKIE_NAME, "a;b=c")],
+        "SESSION_COOKIE_NAME",
+        "a;b=c",
+    );
+}
+
+#[test]
+fn same_site_none_without_secure_is_refused() {
+    refused(
+        &[(keys::SESSION_COOKIE_SAMESITE, "None")],
+        "SESSION_COOKIE_SAMESITE",
+        "None",
+    );
+    config(&[
+        (keys::SESSION_COOKIE_SAMESITE, "None"),
+        (keys::SESSION_COOKIE_SECURE, "true"),
+    ])
+    .unwrap();
+}
+
+#[test]
+fn signer_without_secret_key_is_refused() {
+    refused(&[(keys::SESSION_USE_SIGNER, "true")], "SECRET_KEY", "");
+}
+
+#[test]
+fn table_name_that_is_not_an_identifier_is_refused() {
+    refused(
+        &[(keys::SESSION_SQL_TABLE, "sessions; DROP TABLE users")],
+        "SESSION_SQL_TABLE",
+        "sessions; DROP TABLE users",
+    );
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let c = config(&[
+        (keys::SESSION_REDIS, "redis://app:hunter2@cache:6379"),
+        (keys::SESSION_USE_SIGNER, "true"),
+        (keys::SECRET_KEY, "topsecretkey"),
+    ])
+    .unwrap();
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("topsecretkey"),
+        "{debug}"
+    );
+    assert!(debug.contains("redis://app:***@cache:6379"), "{debug}");
+}
+
+#[test]
+fn builder_is_validated_like_the_environment() {
+    let err = Config::builder()
+        .cookie_name("bad name")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("SESSION_COOKIE_NAME"));
+    let err = Config::builder().sql_table("1table").build().unwrap_err();
+    assert!(err.to_string().contains("SESSION_SQL_TABLE"));
+}
+
+#[test]
+fn readme_documents_every_key() {
+    let readme = include_str!("../README.md");
+    for key in keys::ALL {
+        assert!(
+            readme.contains(&format!("`{key}`")),
+            "README.md does not document {key}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn connect_builds_the_memory_store() {
+    let store = sessionkit::connect(&config(&[]).unwrap()).await.unwrap();
+    assert!(format!("{store:?}").starts_with("MemoryStore"));
+}
