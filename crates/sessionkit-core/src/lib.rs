@@ -10,17 +10,23 @@
 //! - [`SessionConfig`] and [`CookieConfig`]: behaviour and cookie settings.
 //! - [`Error`]: one error type; branch on [`Error::kind`].
 //! - [`Clock`]: where the time comes from, replaceable in tests.
+//! - [`Sessions`] and [`Session`]: the framework-neutral request lifecycle that web adapters
+//!   drive: lazy loading, sliding expiry, merge of concurrent writes, cookies, signing.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
 mod codec;
 mod config;
+mod cookies;
 mod data;
 mod error;
 mod id;
+mod lifecycle;
 mod memory;
 mod record;
+mod signer;
 mod store;
+mod timeout;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
@@ -28,6 +34,9 @@ pub use config::{CookieConfig, SameSite, SecretKey, SessionConfig};
 pub use data::{Change, SessionData};
 pub use error::{BoxError, Error, ErrorKind};
 pub use id::{EncodedId, Id};
+pub use lifecycle::{Action, Outcome, PERMANENT_KEY, Session, Sessions};
 pub use memory::MemoryStore;
 pub use record::{Record, Version};
+pub use signer::CookieSigner;
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
+pub use timeout::TimeoutStore;

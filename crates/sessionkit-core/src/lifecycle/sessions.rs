@@ -1,0 +1,142 @@
+//! [`Sessions`]: what all requests share.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::cookies::SessionCookies;
+use crate::lifecycle::session::Session;
+use crate::lifecycle::{Outcome, finish};
+use crate::{
+    DynClock, DynSessionStore, Error, Id, SessionConfig, SessionData, SystemClock, TimeoutStore,
+};
+
+/// The request lifecycle shared by all requests: the store (bounded by the configured
+/// timeout), the configuration, the cookie codec and the clock. Cheap to clone.
+///
+/// A web adapter calls [`Sessions::start`] with the request's `Cookie` headers, hands the
+/// [`Session`] to the handler, then calls [`Sessions::finish`] and adds the returned
+/// `Set-Cookie` to the response:
+///
+/// ```
+/// use std::sync::Arc;
+/// use sessionkit_core::{MemoryStore, SessionConfig, Sessions, Action};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let sessions = Sessions::new(Arc::new(MemoryStore::new()), SessionConfig::default())?;
+///
+/// // First request: no cookie; the handler stores something.
+/// let session = sessions.start([]);
+/// session.insert("refreshed", &1).await?;
+/// let outcome = sessions.finish(&session).await?;
+/// assert_eq!(outcome.action, Action::Created);
+/// let set_cookie = outcome.set_cookie.unwrap();
+///
+/// // Second request: the browser sends the cookie back.
+/// let cookie = set_cookie.split(';').next().unwrap();
+/// let session = sessions.start([cookie.as_bytes()]);
+/// assert_eq!(session.get::<u32>("refreshed").await?, Some(1));
+/// # Ok::<(), sessionkit_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) store: TimeoutStore<DynSessionStore>,
+    pub(crate) config: SessionConfig,
+    pub(crate) cookies: SessionCookies,
+    pub(crate) clock: DynClock,
+}
+
+impl Sessions {
+    /// The lifecycle over `store` with `config`, on the system clock.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `config` does not validate ([`SessionConfig::validate`]).
+    pub fn new(store: DynSessionStore, config: SessionConfig) -> Result<Self, Error> {
+        Self::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// Like [`Sessions::new`], reading the time from `clock` (share it with the store in
+    /// tests).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `config` does not validate.
+    pub fn with_clock(
+        store: DynSessionStore,
+        config: SessionConfig,
+        clock: DynClock,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                store: TimeoutStore::new(store, config.store_timeout),
+                cookies: SessionCookies::new(&config),
+                config,
+                clock,
+            }),
+        })
+    }
+
+    /// The session of a request, given the values of its `Cookie` headers. Makes no store
+    /// call: the session loads when the handler first reads or writes it. A missing,
+    /// malformed, ambiguous or wrongly signed cookie means a new, empty session.
+    pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Session {
+        let cookie_id = self.shared.cookies.find_id(cookie_headers);
+        Session::new(Arc::clone(&self.shared), cookie_id)
+    }
+
+    /// Ends the request: decides what to store and returns the `Set-Cookie` to send.
+    /// Calling it twice for one session does nothing the second time.
+    ///
+    /// # Errors
+    /// Store failures ([`Error::Unavailable`], [`Error::Timeout`], ...), and
+    /// [`Error::Conflict`] when concurrent writers kept changing the record through every
+    /// merge attempt.
+    pub async fn finish(&self, session: &Session) -> Result<Outcome, Error> {
+        finish::finish(&self.shared, session).await
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.shared.config
+    }
+}
+
+impl Shared {
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// The expiry of a session written or refreshed now.
+    pub(crate) fn expiry(&self) -> SystemTime {
+        self.now() + self.config.lifetime
+    }
+
+    /// Decodes a stored payload; a corrupt one is logged and treated as no session.
+    pub(crate) fn decode_or_warn(&self, id: &Id, payload: &bytes::Bytes) -> Option<SessionData> {
+        match self.config.codec.decode(payload) {
+            Ok(data) => Some(data),
+            Err(error) => {
+                tracing::warn!(
+                    session = ?id,
+                    error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),
+                    "stored session does not decode; treating the request as having no session"
+                );
+                None
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("store", self.shared.store.inner())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
