@@ -26,10 +26,17 @@
 //! # }).unwrap();
 //! ```
 //!
+//! Web apps use the [`axum`] module (feature `axum`, on by default): one call,
+//! [`axum::layer_from_env`], builds the session layer for the configured store.
+//!
 //! The pieces live in their own crates, usable without this facade:
-//! [`sessionkit_core`] (ids, data, codecs, the [`SessionStore`] contract, the memory store).
+//! [`sessionkit_core`] (ids, data, codecs, the [`SessionStore`] contract, the request
+//! lifecycle, the memory store) and `sessionkit-axum` (the tower layer and axum extractor).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod config;
 mod connect;
 pub mod keys;
@@ -47,7 +54,7 @@ pub use sessionkit_core;
 pub use sessionkit_core::{
     Change, Clock, Codec, CookieConfig, DynSessionStore, Error, ErrorKind, ExpiredDeletion, Id,
     ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig, SessionData,
-    SessionStore, SystemClock, Version,
+    SessionStore, Sessions, SystemClock, TimeoutStore, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -171,10 +171,16 @@ mod tests {
         assert!(set.contains("; SameSite=Lax"), "{set}");
         assert!(set.contains("; Path=/"), "{set}");
         assert!(set.contains("; Max-Age=2678400"), "{set}");
-        assert!(set.contains("; Expires=Sun, 01 Feb 1970 00:00:00 GMT"), "{set}");
+        assert!(
+            set.contains("; Expires=Sun, 01 Feb 1970 00:00:00 GMT"),
+            "{set}"
+        );
         assert!(!set.contains("Secure") && !set.contains("Domain"), "{set}");
         let browser = cookies(|_| ()).set_cookie(&Id::random(), false, SystemTime::now());
-        assert!(!browser.contains("Expires") && !browser.contains("Max-Age"), "{browser}");
+        assert!(
+            !browser.contains("Expires") && !browser.contains("Max-Age"),
+            "{browser}"
+        );
     }
 
     #[test]

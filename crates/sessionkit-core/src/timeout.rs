@@ -53,7 +53,8 @@ impl<S> TimeoutStore<S> {
 #[async_trait]
 impl<S: SessionStore> SessionStore for TimeoutStore<S> {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        self.bounded(self.inner.create(id, payload, expires_at)).await
+        self.bounded(self.inner.create(id, payload, expires_at))
+            .await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
@@ -65,7 +66,8 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
         id: &Id,
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
-        self.bounded(self.inner.load_and_touch(id, expires_at)).await
+        self.bounded(self.inner.load_and_touch(id, expires_at))
+            .await
     }
 
     async fn save(

@@ -54,11 +54,13 @@ pub(crate) async fn finish(shared: &Shared, session: &Session) -> Result<Outcome
             }
             Ok(Outcome::new(Action::Created, set_cookie(&id)))
         }
-        Some(version) if data.is_modified() => match save(shared, session, &id, data, version).await? {
-            Saved::First => Ok(Outcome::new(Action::Saved, set_cookie(&id))),
-            Saved::Merged => Ok(Outcome::new(Action::Merged, set_cookie(&id))),
-            Saved::Gone => Ok(Outcome::new(Action::Gone, removal())),
-        },
+        Some(version) if data.is_modified() => {
+            match save(shared, session, &id, data, version).await? {
+                Saved::First => Ok(Outcome::new(Action::Saved, set_cookie(&id))),
+                Saved::Merged => Ok(Outcome::new(Action::Merged, set_cookie(&id))),
+                Saved::Gone => Ok(Outcome::new(Action::Gone, removal())),
+            }
+        }
         Some(_) => Ok(unchanged(shared, &id, permanent)),
     }
 }
