@@ -36,7 +36,7 @@ struct Credentials {
 async fn login(session: Session, Form(form): Form<Credentials>) -> Result<Response, SessionError> {
     if form.password != "sesame" {
         return Ok((
-            axum::http::StatusCode::UNAUTHORIZED,
+            http::StatusCode::UNAUTHORIZED,
             Html("<p>Wrong password. <a href=\"/\">Back</a></p>"),
         )
             .into_response());

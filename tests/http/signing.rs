@@ -1,0 +1,94 @@
+//! Signed cookies (SESSION_USE_SIGNER) and key rotation with fallbacks.
+
+use std::sync::Arc;
+
+use sessionkit::{Id, ManualClock, SecretKey, SessionConfig};
+
+use crate::support::{CountingStore, TestApp, layer};
+
+fn signed(key: &str, fallbacks: &[&str]) -> SessionConfig {
+    let mut config = SessionConfig::default();
+    config.use_signer = true;
+    config.secret_key = Some(SecretKey::new(key));
+    config.secret_key_fallbacks = fallbacks.iter().map(|k| SecretKey::new(*k)).collect();
+    config
+}
+
+#[tokio::test]
+async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id() {
+    let app = TestApp::with_config(signed("k1", &[]));
+    let response = app.get("/set/a/1", None).await;
+    let cookie = response.cookie();
+    let value = cookie.split_once('=').unwrap().1;
+    let (id, signature) = value.split_once('.').expect("<id>.<signature>");
+    assert_eq!(signature.len(), 43);
+    let id = Id::parse(id).unwrap();
+    assert!(
+        app.store.data(&id).await.is_some(),
+        "stored under the id without signature"
+    );
+    assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "1");
+}
+
+#[tokio::test]
+async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup() {
+    let app = TestApp::with_config(signed("k1", &[]));
+    let cookie = app.get("/set/a/1", None).await.cookie();
+    let (id, _) = cookie.split_once('.').unwrap();
+    let before = app.store.total_calls();
+    for forged in [
+        id.to_owned(),
+        format!("{id}.{}", "A".repeat(43)),
+        format!("{cookie}x"),
+    ] {
+        let response = app.get("/get/a", Some(&forged)).await;
+        assert_eq!(response.body, "<none>", "{forged}");
+    }
+    assert_eq!(
+        app.store.total_calls(),
+        before,
+        "a forged cookie reached the store"
+    );
+}
+
+#[tokio::test]
+async fn rotation_accepts_the_old_key_and_issues_the_new_one() {
+    let clock = ManualClock::new();
+    let store = Arc::new(CountingStore::new(&clock));
+    let old = TestApp::with_layer(
+        layer(store.clone(), signed("old", &[]), &clock),
+        store.clone(),
+        clock.clone(),
+    );
+    let cookie = old.get("/set/a/1", None).await.cookie();
+
+    let rotated = TestApp::with_layer(
+        layer(store.clone(), signed("new", &["old"]), &clock),
+        store.clone(),
+        clock.clone(),
+    );
+    assert_eq!(
+        rotated.get("/get/a", Some(&cookie)).await.body,
+        "1",
+        "old-key cookie accepted"
+    );
+    let reissued = rotated.get("/set/a/2", Some(&cookie)).await.cookie();
+    assert_ne!(reissued, cookie, "re-signed with the new key");
+    assert_eq!(
+        reissued.split_once('.').unwrap().0,
+        cookie.split_once('.').unwrap().0,
+        "same id"
+    );
+
+    let new_only = TestApp::with_layer(
+        layer(store.clone(), signed("new", &[]), &clock),
+        store,
+        clock,
+    );
+    assert_eq!(new_only.get("/get/a", Some(&reissued)).await.body, "2");
+    assert_eq!(
+        new_only.get("/get/a", Some(&cookie)).await.body,
+        "<none>",
+        "old key retired"
+    );
+}
