@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sessionkit::{Id, SessionConfig};
 
-use crate::support::{TestApp, id_of};
+use crate::support::{CapturedLogs, TestApp, id_of};
 
 fn lifetime(secs: u64) -> SessionConfig {
     let mut config = SessionConfig::default();
@@ -263,4 +263,33 @@ async fn vary_cookie_when_the_session_was_accessed() {
         ["cookie"],
         "not added twice"
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn corrupt_stored_value_means_no_session_a_warning_and_no_loss() {
+    let app = TestApp::new();
+    let logs = CapturedLogs::start();
+    let pickle = b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s.";
+    for payload in [&b"\xc1garbage"[..], pickle] {
+        let id = Id::random();
+        app.store
+            .put_raw(&id, payload, sessionkit::Clock::now(&app.clock))
+            .await;
+        let cookie = format!("session={id}");
+        let response = app.get("/get/a", Some(&cookie)).await;
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body, "<none>");
+        // Writing starts a new session under a new id; the unreadable record is left as it
+        // was (another program may own it).
+        let written = app.get("/set/a/1", Some(&cookie)).await;
+        assert_ne!(written.cookie_id(), id);
+        assert_eq!(app.store.raw(&id).await.as_deref(), Some(payload));
+    }
+    let text = logs.text();
+    assert_eq!(
+        text.matches("stored session does not decode").count(),
+        4,
+        "{text}"
+    );
+    assert!(text.contains("WARN") && text.contains("pickle"), "{text}");
 }

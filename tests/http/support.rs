@@ -49,6 +49,18 @@ impl CountingStore {
         self.calls.lock().unwrap().values().sum()
     }
 
+    /// Stores raw bytes under `id` for an hour, without counting (as another program would).
+    pub(crate) async fn put_raw(&self, id: &Id, payload: &[u8], now: SystemTime) {
+        let expires = now + std::time::Duration::from_secs(3600);
+        self.inner.create(id, payload, expires).await.unwrap();
+    }
+
+    /// The raw bytes stored under `id`, read without counting.
+    pub(crate) async fn raw(&self, id: &Id) -> Option<Vec<u8>> {
+        let record = self.inner.load(id).await.unwrap()?;
+        Some(record.payload().to_vec())
+    }
+
     /// The data stored under `id`, read without counting.
     pub(crate) async fn data(&self, id: &Id) -> Option<sessionkit::SessionData> {
         let record = self.inner.load(id).await.unwrap()?;
@@ -354,4 +366,43 @@ async fn slow_read(
     gate.entered.notify_one();
     gate.release.notified().await;
     Ok(value.unwrap_or_else(|| "<none>".to_owned()))
+}
+
+/// Log lines captured from `tracing` while the guard lives (current-thread tests only).
+pub(crate) struct CapturedLogs {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl CapturedLogs {
+    pub(crate) fn start() -> Self {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || LogWriter(sink.clone()))
+            .finish();
+        Self {
+            lines,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+    }
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

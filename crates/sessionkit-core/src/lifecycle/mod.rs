@@ -12,3 +12,31 @@ pub use sessions::Sessions;
 
 /// The data key holding a session's permanence, as Flask writes it.
 pub const PERMANENT_KEY: &str = "_permanent";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>(_: &T) {}
+    fn assert_send<T: Send + 'static>(_: &T) {}
+
+    #[test]
+    fn session_and_its_futures_can_cross_await_points_and_threads() {
+        let sessions = Sessions::new(
+            std::sync::Arc::new(crate::MemoryStore::new()),
+            crate::SessionConfig::default(),
+        )
+        .unwrap();
+        let session = sessions.start([]);
+        assert_send_sync(&session);
+        assert_send_sync(&sessions);
+        // Futures returned by the handle are Send, so handlers stay Send.
+        let s = session.clone();
+        assert_send(&async move { s.get::<String>("k").await });
+        let s = session.clone();
+        assert_send(&async move { s.insert("k", "v").await });
+        let s = session.clone();
+        assert_send(&async move { s.cycle_id().await });
+        assert_send(&async move { sessions.finish(&session).await });
+    }
+}
