@@ -1,0 +1,16 @@
+//! The conformance suite against a 3-master Redis Cluster on 127.0.0.1:7000-7002.
+
+mod support;
+
+use sessionkit_redis::ConnectionKind;
+use sessionkit_testkit::{Harness, TimeTravel};
+use support::{CLUSTER, connect};
+
+async fn cluster() -> Harness {
+    Harness::new(
+        connect(CLUSTER, ConnectionKind::default()).await,
+        TimeTravel::Real,
+    )
+}
+
+sessionkit_testkit::conformance_tests!(cluster);
