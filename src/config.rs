@@ -421,6 +421,10 @@ impl ConfigBuilder {
             ));
         }
         parse::sql_identifier(keys::SESSION_SQL_TABLE, &config.sql_table)?;
+        #[cfg(feature = "redis")]
+        if session_type == SessionType::Redis {
+            sessionkit_redis::RedisUrl::parse(&config.redis_url)?;
+        }
         if matches!(
             session_type,
             SessionType::Postgres | SessionType::MySql | SessionType::Sqlite

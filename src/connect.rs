@@ -24,7 +24,15 @@ use crate::{Config, SessionType, keys};
 pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
     match config.session_type() {
         SessionType::Memory => Ok(Arc::new(MemoryStore::new())),
-        // Each backend adds its arm here behind its cargo feature.
+        #[cfg(feature = "redis")]
+        SessionType::Redis => {
+            let store = sessionkit_redis::RedisStore::builder(config.redis_url())
+                .key_prefix(config.key_prefix())
+                .timeout(config.session().store_timeout)
+                .build()
+                .await?;
+            Ok(Arc::new(store))
+        }
         other => Err(Error::config(
             keys::SESSION_TYPE,
             other.name(),

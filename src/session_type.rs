@@ -60,8 +60,8 @@ impl SessionType {
     pub fn is_compiled_in(self) -> bool {
         match self {
             Self::Memory => true,
-            // Backend crates arrive with their own features; until then only memory exists.
-            _ => false,
+            Self::Redis => cfg!(feature = "redis"),
+            Self::Memcached | Self::Postgres | Self::MySql | Self::Sqlite => false,
         }
     }
 }

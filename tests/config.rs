@@ -275,3 +275,43 @@ async fn connect_builds_the_memory_store() {
     let store = sessionkit::connect(&config(&[]).unwrap()).await.unwrap();
     assert!(format!("{store:?}").starts_with("MemoryStore"));
 }
+
+#[cfg(feature = "redis")]
+#[test]
+fn bad_redis_url_is_refused() {
+    refused(
+        &[
+            (keys::SESSION_TYPE, "redis"),
+            (keys::SESSION_REDIS, "localhost:6379"),
+        ],
+        "SESSION_REDIS",
+        "localhost:6379",
+    );
+    refused(
+        &[
+            (keys::SESSION_TYPE, "redis"),
+            (keys::SESSION_REDIS, "redis+cluster://a,b"),
+        ],
+        "SESSION_REDIS",
+        "redis+cluster://a,b",
+    );
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn connect_builds_the_redis_store_with_the_configured_prefix() {
+    let config = config(&[
+        (keys::SESSION_TYPE, "redis"),
+        (keys::SESSION_REDIS, "redis://127.0.0.1:6379"),
+        (keys::SESSION_KEY_PREFIX, "cfgtest:"),
+    ])
+    .unwrap();
+    let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {
+        panic!("Redis on 127.0.0.1:6379 is needed: start it with ./scripts/services ({e:?})")
+    });
+    let debug = format!("{store:?}");
+    assert!(
+        debug.starts_with("RedisStore") && debug.contains("cfgtest:"),
+        "{debug}"
+    );
+}

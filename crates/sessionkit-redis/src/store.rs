@@ -12,7 +12,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
-use redis::{Client, Cmd, ConnectionAddr, ErrorKind as RedisErrorKind, ServerErrorKind, Value};
+use redis::{
+    Client, Cmd, ConnectionAddr, ErrorKind as RedisErrorKind, ServerErrorKind, TlsCertificates,
+    Value,
+};
 use sessionkit_core::{Error, Id, Record, SessionStore, Version};
 
 use crate::RedisUrl;
@@ -105,6 +108,7 @@ impl RedisStore {
             prefix: DEFAULT_KEY_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             kind: ConnectionKind::default(),
+            root_certificate: None,
         }
     }
 
@@ -179,6 +183,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     timeout: Duration,
     kind: ConnectionKind,
+    root_certificate: Option<Vec<u8>>,
 }
 
 impl RedisStoreBuilder {
@@ -200,6 +205,28 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the CA certificate `pem` (PEM) for `rediss://` connections instead of the
+    /// system's roots: for servers with certificates from a private CA.
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
+    fn certificates(&self) -> Option<TlsCertificates> {
+        self.root_certificate.clone().map(|root| TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root),
+        })
+    }
+
+    fn client(&self, url: &str) -> Result<Client, Error> {
+        match self.certificates() {
+            Some(certs) => Client::build_with_tls(url, certs),
+            None => Client::open(url),
+        }
+        .map_err(|e| config_error(url, e))
+    }
+
     /// Connects.
     ///
     /// # Errors
@@ -212,8 +239,7 @@ impl RedisStoreBuilder {
             Ok::<_, Error>(match url {
                 RedisUrl::Standalone { url } => match self.kind {
                     ConnectionKind::Multiplexed => {
-                        let client =
-                            Client::open(url.as_str()).map_err(|e| config_error(&url, e))?;
+                        let client = self.client(&url)?;
                         let manager =
                             ConnectionManager::new_with_config(client, manager_config(timeout))
                                 .await
@@ -221,8 +247,9 @@ impl RedisStoreBuilder {
                         Connection::Multiplexed(manager)
                     }
                     ConnectionKind::Pool { max_size } => {
-                        let manager = RedisConnectionManager::new(url.as_str())
-                            .map_err(|e| config_error(&url, e))?;
+                        let info = self.client(&url)?.get_connection_info().clone();
+                        let manager =
+                            RedisConnectionManager::new(info).map_err(|e| config_error(&url, e))?;
                         let pool = bb8::Pool::builder()
                             .max_size(max_size)
                             .test_on_check_out(false)
@@ -255,17 +282,22 @@ impl RedisStoreBuilder {
                     if tls {
                         builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
                     }
+                    if let Some(certs) = self.certificates() {
+                        builder = builder.set_client_to_redis_certificates(certs);
+                    }
                     let sentinel = builder.build().map_err(from_redis)?;
                     Connection::Sentinel(Arc::new(
                         SentinelMaster::connect(sentinel, manager_config(timeout)).await?,
                     ))
                 }
                 RedisUrl::Cluster { nodes } => {
-                    let client = ClusterClient::builder(nodes)
+                    let mut builder = ClusterClient::builder(nodes)
                         .connection_timeout(timeout)
-                        .response_timeout(timeout)
-                        .build()
-                        .map_err(from_redis)?;
+                        .response_timeout(timeout);
+                    if let Some(certs) = self.certificates() {
+                        builder = builder.certs(certs);
+                    }
+                    let client = builder.build().map_err(from_redis)?;
                     Connection::Cluster(client.get_async_connection().await.map_err(from_redis)?)
                 }
             })
