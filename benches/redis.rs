@@ -80,7 +80,7 @@ fn per_operation(c: &mut Criterion) {
             store
                 .create(&Id::random(), &payload, expires())
                 .await
-                .unwrap()
+                .unwrap();
         });
     });
     group.bench_function("create/raw", |b| {
@@ -131,8 +131,9 @@ fn per_operation(c: &mut Criterion) {
     let version = rt.block_on(store.load(&id)).unwrap().unwrap().version();
     group.bench_function("save/sessionkit", |b| {
         // Saving the same bytes keeps the digest, so every iteration's save succeeds.
-        b.to_async(&rt)
-            .iter(|| async { store.save(&id, &payload, expires(), version).await.unwrap() });
+        b.to_async(&rt).iter(|| async {
+            store.save(&id, &payload, expires(), version).await.unwrap();
+        });
     });
     group.bench_function("save/raw", |b| {
         b.to_async(&rt).iter(|| async {

@@ -51,7 +51,7 @@ impl Connection {
                     match pool.dedicated_connection().await {
                         Ok(fresh) => *conn = fresh,
                         Err(e) => {
-                            tracing::debug!(error = %e, "could not replace a broken pooled Redis connection")
+                            tracing::debug!(error = %e, "could not replace a broken pooled Redis connection");
                         }
                     }
                 }

@@ -224,7 +224,7 @@ impl RedisStoreBuilder {
             Some(certs) => Client::build_with_tls(url, certs),
             None => Client::open(url),
         }
-        .map_err(|e| config_error(url, e))
+        .map_err(|e| config_error(url, &e))
     }
 
     /// Connects.
@@ -248,8 +248,8 @@ impl RedisStoreBuilder {
                     }
                     ConnectionKind::Pool { max_size } => {
                         let info = self.client(&url)?.get_connection_info().clone();
-                        let manager =
-                            RedisConnectionManager::new(info).map_err(|e| config_error(&url, e))?;
+                        let manager = RedisConnectionManager::new(info)
+                            .map_err(|e| config_error(&url, &e))?;
                         let pool = bb8::Pool::builder()
                             .max_size(max_size)
                             .test_on_check_out(false)
@@ -323,7 +323,7 @@ fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
         .set_max_delay(Duration::from_secs(1))
 }
 
-fn config_error(url: &str, error: redis::RedisError) -> Error {
+fn config_error(url: &str, error: &redis::RedisError) -> Error {
     Error::config(
         "SESSION_REDIS",
         url,

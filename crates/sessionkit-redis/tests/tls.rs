@@ -115,9 +115,10 @@ impl TlsServer {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed by ./scripts/services");
+        let server = Self { dir, port, child };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { dir, port, child };
+                return server;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
