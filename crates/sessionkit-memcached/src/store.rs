@@ -1,0 +1,289 @@
+//! [`MemcachedStore`]: sessions spread over memcached servers.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use sessionkit_core::{Error, Id, Record, SessionStore, Version};
+
+use crate::client::{CasOutcome, Node};
+use crate::exptime::Exptime;
+use crate::key::validate_prefix;
+use crate::rendezvous::Rendezvous;
+
+/// The key prefix Flask-Session uses.
+pub const DEFAULT_KEY_PREFIX: &str = "session:";
+
+/// The default bound on each call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The default cap on connections per server.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
+
+/// Sessions in memcached, over one or more servers.
+///
+/// | Operation | Memcached (meta protocol) |
+/// |---|---|
+/// | `create` | add (`ms key MA`): refused if the key exists |
+/// | `load` | get with CAS token (`mg key v c`) |
+/// | `load_and_touch` | the same with a new TTL (`mg key v c T`), one round trip |
+/// | `save` | compare-and-set (`ms key C<cas>`): not found is `Gone`, changed is `Conflict` |
+/// | `touch` | `mg key T` without the value |
+/// | `delete` | `md key` |
+///
+/// Keys are prefix + id, checked against memcached's rules when the store is built. Each
+/// key lives on one server chosen by rendezvous hashing over the server names (stable
+/// across processes and versions; adding a server moves about 1/N of the sessions).
+/// Expiry follows memcached's rules: up to 30 days relative, beyond that (Flask's default
+/// 31 days) an absolute unix time, never 0. A server that is down fails only the sessions
+/// it holds, with a typed error within the timeout.
+///
+/// ```no_run
+/// use sessionkit_memcached::MemcachedStore;
+///
+/// # async fn run() -> Result<(), sessionkit_core::Error> {
+/// let store = MemcachedStore::builder(["127.0.0.1:11211", "127.0.0.1:11212"])
+///     .key_prefix("session:")
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MemcachedStore {
+    nodes: Arc<[Node]>,
+    ring: Rendezvous,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+/// Builds a [`MemcachedStore`].
+#[derive(Debug, Clone)]
+pub struct MemcachedStoreBuilder {
+    servers: Vec<String>,
+    prefix: String,
+    timeout: Duration,
+    max_connections: usize,
+}
+
+impl MemcachedStore {
+    /// A builder for a store over `servers` (`host:port` each).
+    pub fn builder<S: Into<String>>(servers: impl IntoIterator<Item = S>) -> MemcachedStoreBuilder {
+        MemcachedStoreBuilder {
+            servers: servers.into_iter().map(Into::into).collect(),
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    /// The key prefix.
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The memcached key of `id`: prefix + id, as Flask-Session.
+    pub fn key(&self, id: &Id) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + Id::ENCODED_LEN);
+        key.push_str(&self.prefix);
+        key.push_str(&id.encode());
+        key
+    }
+
+    /// The server (`host:port`) that holds `id`.
+    pub fn server_for(&self, id: &Id) -> &str {
+        self.node(self.key(id).as_bytes()).address()
+    }
+
+    fn node(&self, key: &[u8]) -> &Node {
+        &self.nodes[self.ring.pick(key)]
+    }
+
+    async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| Error::Timeout {
+                backend: "memcached",
+                after: self.timeout,
+            })?
+    }
+}
+
+impl MemcachedStoreBuilder {
+    /// Uses `prefix` before every id (default `session:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Bounds every call by `timeout` (default 1 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Caps the connections to each server (default 32); callers beyond the cap wait for
+    /// a free connection, up to the timeout.
+    pub fn max_connections_per_server(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Checks the settings and prepares a client per server. Connections are made on first
+    /// use, so a server that is down now does not stop the others from serving.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for no servers, an address that does not resolve, or a prefix that
+    /// breaks memcached's key rules.
+    pub async fn build(self) -> Result<MemcachedStore, Error> {
+        if self.servers.is_empty() {
+            return Err(Error::config(
+                "SESSION_MEMCACHED",
+                "",
+                "at least one memcached server (host:port) is needed",
+            ));
+        }
+        validate_prefix(&self.prefix)?;
+        let mut nodes = Vec::with_capacity(self.servers.len());
+        for server in &self.servers {
+            let node = Node::new(server, self.timeout, self.max_connections)
+                .await
+                .map_err(|e| {
+                    Error::config(
+                        "SESSION_MEMCACHED",
+                        server.clone(),
+                        format!("not a reachable host:port: {}", describe(&e)),
+                    )
+                })?;
+            nodes.push(node);
+        }
+        Ok(MemcachedStore {
+            ring: Rendezvous::new(&self.servers),
+            nodes: nodes.into(),
+            prefix: self.prefix.into(),
+            timeout: self.timeout,
+        })
+    }
+
+    /// Like [`build`](Self::build), then checks that every server answers.
+    ///
+    /// # Errors
+    /// As [`build`](Self::build), and [`Error::Unavailable`] or [`Error::Timeout`] for a
+    /// server that does not answer.
+    pub async fn build_and_ping(self) -> Result<MemcachedStore, Error> {
+        let store = self.build().await?;
+        for node in store.nodes.iter() {
+            store.bounded(node.ping()).await?;
+        }
+        Ok(store)
+    }
+}
+
+fn describe(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn record((value, cas): (Vec<u8>, u64)) -> Record {
+    Record::new(Bytes::from(value), Version::new(cas))
+}
+
+#[async_trait]
+impl SessionStore for MemcachedStore {
+    async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
+        let key = self.key(id);
+        let exptime = Exptime::until(expires_at, SystemTime::now());
+        let stored = self
+            .bounded(
+                self.node(key.as_bytes())
+                    .add(key.as_bytes(), payload, exptime),
+            )
+            .await?;
+        if stored {
+            Ok(())
+        } else {
+            Err(Error::Collision)
+        }
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
+        let key = self.key(id);
+        let found = self
+            .bounded(self.node(key.as_bytes()).get(key.as_bytes(), None))
+            .await?;
+        Ok(found.map(record))
+    }
+
+    async fn load_and_touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+    ) -> Result<Option<Record>, Error> {
+        let key = self.key(id);
+        let exptime = Exptime::until(expires_at, SystemTime::now());
+        let found = self
+            .bounded(self.node(key.as_bytes()).get(key.as_bytes(), Some(exptime)))
+            .await?;
+        Ok(found.map(record))
+    }
+
+    async fn save(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+    ) -> Result<(), Error> {
+        let key = self.key(id);
+        let exptime = Exptime::until(expires_at, SystemTime::now());
+        let outcome = self
+            .bounded(self.node(key.as_bytes()).cas(
+                key.as_bytes(),
+                payload,
+                exptime,
+                expected.get(),
+            ))
+            .await?;
+        match outcome {
+            CasOutcome::Stored => Ok(()),
+            CasOutcome::NotFound => Err(Error::Gone),
+            CasOutcome::Changed => Err(Error::Conflict),
+        }
+    }
+
+    async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
+        let key = self.key(id);
+        let exptime = Exptime::until(expires_at, SystemTime::now());
+        let found = self
+            .bounded(self.node(key.as_bytes()).touch(key.as_bytes(), exptime))
+            .await?;
+        if found { Ok(()) } else { Err(Error::Gone) }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<(), Error> {
+        let key = self.key(id);
+        self.bounded(self.node(key.as_bytes()).delete(key.as_bytes()))
+            .await
+    }
+}
+
+impl fmt::Debug for MemcachedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemcachedStore")
+            .field(
+                "servers",
+                &self.nodes.iter().map(Node::address).collect::<Vec<_>>(),
+            )
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,113 @@
+//! Shared by the memcached test files.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sessionkit_core::Id;
+use sessionkit_memcached::MemcachedStore;
+
+pub(crate) const NODE_A: &str = "127.0.0.1:11211";
+pub(crate) const NODE_B: &str = "127.0.0.1:11212";
+
+/// A key prefix of its own, so parallel tests never see each other's keys.
+pub(crate) fn unique_prefix() -> String {
+    format!("sktest:{}:", &Id::random().to_string()[..12])
+}
+
+/// A store over `servers`, failing the test with instructions when one does not answer.
+pub(crate) async fn connect(servers: &[&str]) -> MemcachedStore {
+    MemcachedStore::builder(servers.iter().copied())
+        .key_prefix(unique_prefix())
+        .build_and_ping()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "memcached is not reachable at {servers:?}: {e:?}.\n\
+                 Start the test servers with ./scripts/services (memcached on 11211 and 11212)."
+            )
+        })
+}
+
+/// Sends one text command and returns the first reply line.
+pub(crate) fn command(server: &str, line: &str) -> String {
+    let mut stream = TcpStream::connect(server).expect("memcached answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    stream.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).unwrap();
+    reply.trim_end().to_owned()
+}
+
+/// A throwaway memcached on a free loopback port, killed on drop.
+pub(crate) struct Server {
+    pub(crate) port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    pub(crate) fn start(extra: &[&str]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new("memcached");
+        cmd.args(["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"])
+            .args(extra);
+        // memcached refuses to run as root without naming a user.
+        if std::env::var("USER").as_deref() == Ok("root") || runs_as_root() {
+            cmd.args(["-u", "root"]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("memcached is installed by ./scripts/services");
+        let server = Self {
+            port,
+            child: Some(child),
+        };
+        for _ in 0..200 {
+            if TcpStream::connect(server.address()).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("memcached did not start on port {port}");
+    }
+
+    pub(crate) fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether this process runs as root (reads /proc, no unsafe code).
+fn runs_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
