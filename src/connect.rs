@@ -33,6 +33,17 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
                 .await?;
             Ok(Arc::new(store))
         }
+        #[cfg(feature = "memcached")]
+        SessionType::Memcached => {
+            let store = sessionkit_memcached::MemcachedStore::builder(
+                config.memcached_servers().iter().cloned(),
+            )
+            .key_prefix(config.key_prefix())
+            .timeout(config.session().store_timeout)
+            .build()
+            .await?;
+            Ok(Arc::new(store))
+        }
         other => Err(Error::config(
             keys::SESSION_TYPE,
             other.name(),

@@ -61,7 +61,8 @@ impl SessionType {
         match self {
             Self::Memory => true,
             Self::Redis => cfg!(feature = "redis"),
-            Self::Memcached | Self::Postgres | Self::MySql | Self::Sqlite => false,
+            Self::Memcached => cfg!(feature = "memcached"),
+            Self::Postgres | Self::MySql | Self::Sqlite => false,
         }
     }
 }

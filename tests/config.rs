@@ -315,3 +315,28 @@ async fn connect_builds_the_redis_store_with_the_configured_prefix() {
         "{debug}"
     );
 }
+
+#[cfg(feature = "memcached")]
+#[tokio::test]
+async fn connect_builds_the_memcached_store_over_every_server() {
+    let config = config(&[
+        (keys::SESSION_TYPE, "memcached"),
+        (keys::SESSION_MEMCACHED, "127.0.0.1:11211,127.0.0.1:11212"),
+    ])
+    .unwrap();
+    let store = sessionkit::connect(&config).await.unwrap();
+    let debug = format!("{store:?}");
+    assert!(debug.contains("127.0.0.1:11211") && debug.contains("127.0.0.1:11212"), "{debug}");
+}
+
+#[cfg(feature = "memcached")]
+#[tokio::test]
+async fn memcached_prefix_with_spaces_is_refused_at_startup() {
+    let config = config(&[
+        (keys::SESSION_TYPE, "memcached"),
+        (keys::SESSION_KEY_PREFIX, "my sessions:"),
+    ])
+    .unwrap();
+    let err = sessionkit::connect(&config).await.unwrap_err();
+    assert!(err.to_string().contains("SESSION_KEY_PREFIX"), "{err}");
+}
