@@ -326,7 +326,10 @@ async fn connect_builds_the_memcached_store_over_every_server() {
     .unwrap();
     let store = sessionkit::connect(&config).await.unwrap();
     let debug = format!("{store:?}");
-    assert!(debug.contains("127.0.0.1:11211") && debug.contains("127.0.0.1:11212"), "{debug}");
+    assert!(
+        debug.contains("127.0.0.1:11211") && debug.contains("127.0.0.1:11212"),
+        "{debug}"
+    );
 }
 
 #[cfg(feature = "memcached")]

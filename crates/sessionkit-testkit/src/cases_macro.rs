@@ -37,7 +37,8 @@ macro_rules! __with_conformance_cases {
 }
 
 /// Writes one `#[tokio::test]` per conformance case. `$harness` names an `async fn() ->
-/// Harness` that builds the store under test; it is called once per case.
+/// Harness` that builds the store under test; it is called once per case, and its
+/// teardown runs after the case, passed or failed.
 ///
 /// See the [crate docs](crate) for an example.
 #[macro_export]
@@ -58,8 +59,15 @@ macro_rules! __conformance_test_fns {
                 worker_threads = 2
             )]
             async fn $case() {
+                use $crate::__private::futures_util::FutureExt as _;
                 let harness = $harness().await;
-                $crate::cases::$case(harness.store(), harness.time()).await;
+                let outcome = ::std::panic::AssertUnwindSafe($crate::cases::$case(harness.store(), harness.time()))
+                    .catch_unwind()
+                    .await;
+                harness.teardown().await;
+                if let Err(panic) = outcome {
+                    ::std::panic::resume_unwind(panic);
+                }
             }
         )+
     };

@@ -1,5 +1,8 @@
 //! What the suite needs from a backend's test file: the store, and how to make time pass.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use sessionkit_core::{Clock, ManualClock, SessionStore};
@@ -49,11 +52,13 @@ impl TimeTravel {
 /// );
 /// # let _ = harness;
 /// ```
-#[derive(Debug)]
 pub struct Harness {
     store: Box<dyn SessionStore>,
     time: TimeTravel,
+    teardown: Option<Teardown>,
 }
+
+type Teardown = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 impl Harness {
     /// Wraps `store`; `time` must be the clock the store reads.
@@ -61,6 +66,29 @@ impl Harness {
         Self {
             store: Box::new(store),
             time,
+            teardown: None,
+        }
+    }
+
+    /// Runs `teardown` after the case, whether it passed or failed: drop the table, the
+    /// keys or the server the harness made.
+    pub fn with_teardown<F, Fut>(mut self, teardown: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.teardown = Some(Box::new(move || Box::pin(teardown())));
+        self
+    }
+
+    /// Runs the teardown, if any, and drops the store.
+    pub async fn teardown(self) {
+        let Self {
+            store, teardown, ..
+        } = self;
+        drop(store);
+        if let Some(teardown) = teardown {
+            teardown().await;
         }
     }
 
@@ -72,5 +100,15 @@ impl Harness {
     /// How time passes for it.
     pub fn time(&self) -> &TimeTravel {
         &self.time
+    }
+}
+
+impl fmt::Debug for Harness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Harness")
+            .field("store", &self.store)
+            .field("time", &self.time)
+            .field("teardown", &self.teardown.is_some())
+            .finish()
     }
 }

@@ -35,6 +35,7 @@ pub use harness::{Harness, REAL_SLACK, TimeTravel};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use futures_util;
     pub use tokio;
 }
 
@@ -50,6 +51,7 @@ macro_rules! define_run_all {
                 println!("conformance case: {}", stringify!($case));
                 cases::$case(harness.store(), harness.time()).await;
             )+
+            // (The harness's teardown is the caller's: it owns the harness.)
         }
     };
 }
