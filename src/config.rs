@@ -99,7 +99,8 @@ impl Config {
         self.sql_url.as_deref()
     }
 
-    /// The SQL table (`SESSION_SQL_TABLE`), already checked to be a plain identifier.
+    /// The SQL table (`SESSION_SQL_TABLE`), checked to be a plain identifier when a SQL
+    /// backend is compiled in.
     pub fn sql_table(&self) -> &str {
         &self.sql_table
     }
@@ -213,7 +214,7 @@ impl ConfigBuilder {
             c.sql_url = Some(v.trim().to_owned());
         }
         if let Some(v) = get(keys::SESSION_SQL_TABLE) {
-            c.sql_table = parse::sql_identifier(keys::SESSION_SQL_TABLE, v.trim())?;
+            c.sql_table = v.trim().to_owned();
         }
         if let Some(v) = lookup(keys::SESSION_KEY_PREFIX) {
             // An empty prefix is a legitimate choice, so it is not treated as unset.
@@ -404,7 +405,8 @@ impl ConfigBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] naming the key: a backend this build does not include, a SQL store
-    /// without `SESSION_SQL_URL`, an invalid table name, no Memcached server, and everything
+    /// without `SESSION_SQL_URL`, an invalid table name or Redis URL, no Memcached server,
+    /// and everything
     /// [`SessionConfig::validate`] checks.
     pub fn build(self) -> Result<Config, Error> {
         let config = self.config;
@@ -420,7 +422,8 @@ impl ConfigBuilder {
                 ),
             ));
         }
-        parse::sql_identifier(keys::SESSION_SQL_TABLE, &config.sql_table)?;
+        #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+        sessionkit_sql::TableName::new(config.sql_table.as_str())?;
         #[cfg(feature = "redis")]
         if session_type == SessionType::Redis {
             sessionkit_redis::RedisUrl::parse(&config.redis_url)?;

@@ -44,10 +44,84 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
             .await?;
             Ok(Arc::new(store))
         }
+        #[cfg(feature = "postgres")]
+        SessionType::Postgres => {
+            let store = sessionkit_sql::PostgresStore::connect(sql_url(config)?).await?;
+            sql_store(store, config).await
+        }
+        #[cfg(feature = "mysql")]
+        SessionType::MySql => {
+            let store = sessionkit_sql::MySqlStore::connect(sql_url(config)?).await?;
+            sql_store(store, config).await
+        }
+        #[cfg(feature = "sqlite")]
+        SessionType::Sqlite => {
+            let store = sessionkit_sql::SqliteStore::connect(sql_url(config)?).await?;
+            sql_store(store, config).await
+        }
+        #[allow(unreachable_patterns)]
         other => Err(Error::config(
             keys::SESSION_TYPE,
             other.name(),
             "this backend is not compiled into this build of sessionkit",
         )),
+    }
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+fn sql_url(config: &Config) -> Result<&str, Error> {
+    config
+        .sql_url()
+        .ok_or_else(|| Error::config(keys::SESSION_SQL_URL, "", "a database URL is needed"))
+}
+
+/// Applies the configured table, prefix and timeout to a freshly connected SQL store,
+/// creates its table if needed, and starts the cleanup task when an interval is set.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+async fn sql_store<D>(
+    connected: sessionkit_sql::SqlStore<D>,
+    config: &Config,
+) -> Result<DynSessionStore, Error>
+where
+    D: sessionkit_sql::Dialect,
+    sessionkit_sql::SqlStore<D>: sessionkit_core::ExpiredDeletion + Migrate,
+{
+    let store = sessionkit_sql::SqlStore::<D>::builder(connected.pool().clone())
+        .table(config.sql_table())
+        .key_prefix(config.key_prefix())
+        .timeout(config.session().store_timeout)
+        .build()?;
+    store.run_migrations().await?;
+    if let Some(interval) = config.cleanup_interval() {
+        // The task ends by itself when the store is dropped.
+        drop(store.start_cleanup(interval));
+    }
+    Ok(Arc::new(store))
+}
+
+/// `migrate` per dialect, behind one name for [`sql_store`].
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+trait Migrate {
+    async fn run_migrations(&self) -> Result<(), Error>;
+}
+
+#[cfg(feature = "postgres")]
+impl Migrate for sessionkit_sql::PostgresStore {
+    async fn run_migrations(&self) -> Result<(), Error> {
+        self.migrate().await
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Migrate for sessionkit_sql::MySqlStore {
+    async fn run_migrations(&self) -> Result<(), Error> {
+        self.migrate().await
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Migrate for sessionkit_sql::SqliteStore {
+    async fn run_migrations(&self) -> Result<(), Error> {
+        self.migrate().await
     }
 }

@@ -56,26 +56,6 @@ pub(crate) fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// An SQL identifier safe to put into statements unquoted: ASCII letters, digits and `_`,
-/// not starting with a digit, at most 63 bytes (PostgreSQL's limit).
-pub(crate) fn sql_identifier(key: &'static str, value: &str) -> Result<String, Error> {
-    let ok = !value.is_empty()
-        && value.len() <= 63
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !value.as_bytes()[0].is_ascii_digit();
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(Error::config(
-            key,
-            value,
-            "a table name must be 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
-        ))
-    }
-}
-
 /// A URL with the password (if any) replaced, safe to log.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -111,24 +91,6 @@ mod tests {
         assert_eq!(seconds("K", "0.25").unwrap(), Duration::from_millis(250));
         for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
             assert!(seconds("K", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn identifiers() {
-        assert_eq!(
-            sql_identifier("K", "app_sessions2").unwrap(),
-            "app_sessions2"
-        );
-        for bad in [
-            "",
-            "2fast",
-            "a-b",
-            "x; DROP TABLE users",
-            "ü",
-            &"a".repeat(64),
-        ] {
-            assert!(sql_identifier("K", bad).is_err(), "{bad}");
         }
     }
 

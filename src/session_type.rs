@@ -62,7 +62,9 @@ impl SessionType {
             Self::Memory => true,
             Self::Redis => cfg!(feature = "redis"),
             Self::Memcached => cfg!(feature = "memcached"),
-            Self::Postgres | Self::MySql | Self::Sqlite => false,
+            Self::Postgres => cfg!(feature = "postgres"),
+            Self::MySql => cfg!(feature = "mysql"),
+            Self::Sqlite => cfg!(feature = "sqlite"),
         }
     }
 }

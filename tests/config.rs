@@ -223,6 +223,7 @@ fn signer_without_secret_key_is_refused() {
     refused(&[(keys::SESSION_USE_SIGNER, "true")], "SECRET_KEY", "");
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 #[test]
 fn table_name_that_is_not_an_identifier_is_refused() {
     refused(
@@ -255,8 +256,14 @@ fn builder_is_validated_like_the_environment() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("SESSION_COOKIE_NAME"));
-    let err = Config::builder().sql_table("1table").build().unwrap_err();
-    assert!(err.to_string().contains("SESSION_SQL_TABLE"));
+    let err = Config::builder()
+        .session_type(SessionType::Memory)
+        .cookie_secure(true)
+        .cookie_name("__Host-x")
+        .cookie_path("/x")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("SESSION_COOKIE_NAME"));
 }
 
 #[test]
@@ -342,4 +349,92 @@ async fn memcached_prefix_with_spaces_is_refused_at_startup() {
     .unwrap();
     let err = sessionkit::connect(&config).await.unwrap_err();
     assert!(err.to_string().contains("SESSION_KEY_PREFIX"), "{err}");
+}
+
+/// Connects a SQL store through the configuration, as an application would, and checks
+/// that it works; then drops its table.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+async fn sql_round_trip(session_type: &str, url: &str) -> String {
+    use std::time::{Duration, SystemTime};
+    let table = format!(
+        "cfg_{}",
+        &sessionkit::Id::random().to_string().replace(['-', '_'], "")[..12].to_ascii_lowercase()
+    );
+    let config = config(&[
+        (keys::SESSION_TYPE, session_type),
+        (keys::SESSION_SQL_URL, url),
+        (keys::SESSION_SQL_TABLE, &table),
+        (keys::SESSION_CLEANUP_INTERVAL, "60"),
+    ])
+    .unwrap();
+    let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {
+        panic!("{session_type} at {url} is needed: start it with ./scripts/services ({e:?})")
+    });
+    assert!(format!("{store:?}").contains(&table));
+    let id = sessionkit::Id::random();
+    store
+        .create(&id, b"\x80", SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(store.load(&id).await.unwrap().is_some());
+    store.delete(&id).await.unwrap();
+    table
+}
+
+/// `DROP TABLE` for the tables these tests create.
+fn drop_table_sql(table: &str) -> sessionkit_sql::sqlx::AssertSqlSafe<String> {
+    sessionkit_sql::sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"))
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn connect_builds_the_postgres_store_and_its_table() {
+    let url = "postgres://postgres@127.0.0.1:5432/test";
+    let table = sql_round_trip("postgres", url).await;
+    let store = sessionkit_sql::PostgresStore::connect(url).await.unwrap();
+    sessionkit_sql::sqlx::query(drop_table_sql(&table))
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn connect_builds_the_mysql_store_and_its_table() {
+    let url = "mysql://root@127.0.0.1:3306/test";
+    let table = sql_round_trip("mysql", url).await;
+    let store = sessionkit_sql::MySqlStore::connect(url).await.unwrap();
+    sessionkit_sql::sqlx::query(drop_table_sql(&table))
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn connect_builds_the_sqlite_store_and_its_table() {
+    let path = std::env::temp_dir().join(format!("sessionkit-config-{}.db", std::process::id()));
+    sql_round_trip("sqlite", &format!("sqlite://{}", path.display())).await;
+    let _ = std::fs::remove_file(&path);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn sql_type_without_url_is_refused() {
+    refused(&[(keys::SESSION_TYPE, "postgres")], "SESSION_SQL_URL", "");
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn malformed_sql_url_is_a_config_error() {
+    let config = config(&[
+        (keys::SESSION_TYPE, "postgres"),
+        (keys::SESSION_SQL_URL, "postgres://:::"),
+    ])
+    .unwrap();
+    let err = sessionkit::connect(&config).await.unwrap_err();
+    assert!(
+        err.is_config() && err.to_string().contains("SESSION_SQL_URL"),
+        "{err:?}"
+    );
 }
