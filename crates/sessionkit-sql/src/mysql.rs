@@ -89,7 +89,6 @@ impl SqlStore<MySql> {
     /// malformed URL.
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = MySqlPoolOptions::new()
-            .acquire_timeout(crate::store::DEFAULT_TIMEOUT)
             .connect(url)
             .await
             .map_err(|e| crate::error::connect_error(MySql::NAME, url, e))?;

@@ -88,7 +88,6 @@ impl SqlStore<Postgres> {
     /// malformed URL.
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
-            .acquire_timeout(crate::store::DEFAULT_TIMEOUT)
             .connect(url)
             .await
             .map_err(|e| crate::error::connect_error(Postgres::NAME, url, e))?;

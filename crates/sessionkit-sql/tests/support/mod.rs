@@ -14,6 +14,11 @@ use sessionkit_testkit::{Harness, TimeTravel};
 pub(crate) const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 pub(crate) const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
+/// A thousand concurrent creates queue for a handful of pooled connections (and SQLite
+/// serializes writes), while other tests load the machine: the contract is checked with a
+/// time limit that is about outages, not latency.
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A fresh table name.
 pub(crate) fn unique_table() -> String {
     let random: String = Id::random()
@@ -42,6 +47,7 @@ pub(crate) async fn postgres(clock: &ManualClock) -> PostgresStore {
     let store = PostgresStore::builder(pool)
         .table(unique_table())
         .clock(Arc::new(clock.clone()))
+        .timeout(TEST_TIMEOUT)
         .build()
         .unwrap();
     store.migrate().await.unwrap();
@@ -57,6 +63,7 @@ pub(crate) async fn mysql(clock: &ManualClock) -> MySqlStore {
     let store = MySqlStore::builder(pool)
         .table(unique_table())
         .clock(Arc::new(clock.clone()))
+        .timeout(TEST_TIMEOUT)
         .build()
         .unwrap();
     store.migrate().await.unwrap();
@@ -69,6 +76,7 @@ pub(crate) async fn sqlite(clock: &ManualClock) -> (SqliteStore, std::path::Path
     let opened = SqliteStore::connect(&url).await.unwrap();
     let store = SqliteStore::builder(opened.pool().clone())
         .clock(Arc::new(clock.clone()))
+        .timeout(TEST_TIMEOUT)
         .build()
         .unwrap();
     store.migrate().await.unwrap();
