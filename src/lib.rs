@@ -42,6 +42,9 @@ mod connect;
 pub mod keys;
 mod parse;
 mod session_type;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use config::{
     Config, ConfigBuilder, DEFAULT_KEY_PREFIX, DEFAULT_MEMCACHED_SERVER, DEFAULT_REDIS_URL,
@@ -52,9 +55,9 @@ pub use session_type::SessionType;
 
 pub use sessionkit_core;
 pub use sessionkit_core::{
-    Change, Clock, Codec, CookieConfig, DynSessionStore, Error, ErrorKind, ExpiredDeletion, Id,
-    ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig, SessionData,
-    SessionStore, Sessions, SystemClock, TimeoutStore, Version,
+    Change, Clock, Codec, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
+    ExpiredDeletion, Id, ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig,
+    SessionData, SessionStore, Sessions, SystemClock, TimeoutStore, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -1,13 +1,12 @@
 //! Overlapping requests on one session: per-key merge, no reverts, no resurrection.
 
-use crate::support::{TestApp, id_of, spawn_get};
+use crate::support::{Ctx, id_of};
 
-#[tokio::test]
-async fn concurrent_writes_to_different_keys_both_land() {
-    let app = TestApp::new();
+pub(crate) async fn concurrent_writes_to_different_keys_both_land(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
 
-    let slow = spawn_get(&app, "/slow_set/b/2", &cookie);
+    let slow = app.spawn_get("/slow_set/b/2", &cookie);
     app.gate.entered.notified().await; // the slow request has loaded the session
     app.get("/set/c/3", Some(&cookie)).await; // a fast request saves meanwhile
     app.gate.release.notify_one();
@@ -22,12 +21,11 @@ async fn concurrent_writes_to_different_keys_both_land() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_writes_to_the_same_key_the_later_save_wins() {
-    let app = TestApp::new();
+pub(crate) async fn concurrent_writes_to_the_same_key_the_later_save_wins(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/0", None).await.cookie();
 
-    let slow = spawn_get(&app, "/slow_set/a/slow", &cookie);
+    let slow = app.spawn_get("/slow_set/a/slow", &cookie);
     app.gate.entered.notified().await;
     app.get("/set/a/fast", Some(&cookie)).await;
     app.gate.release.notify_one();
@@ -36,12 +34,11 @@ async fn concurrent_writes_to_the_same_key_the_later_save_wins() {
     assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "slow");
 }
 
-#[tokio::test]
-async fn slow_read_only_request_does_not_revert_a_concurrent_write() {
-    let app = TestApp::new();
+pub(crate) async fn slow_read_only_request_does_not_revert_a_concurrent_write(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/old", None).await.cookie();
 
-    let reader = spawn_get(&app, "/slow_read/a", &cookie);
+    let reader = app.spawn_get("/slow_read/a", &cookie);
     app.gate.entered.notified().await;
     app.get("/set/a/new", Some(&cookie)).await;
     app.gate.release.notify_one();
@@ -55,12 +52,11 @@ async fn slow_read_only_request_does_not_revert_a_concurrent_write() {
     assert_eq!(app.store.calls("save"), 1, "only the writer saved");
 }
 
-#[tokio::test]
-async fn logout_during_a_concurrent_write_is_not_undone() {
-    let app = TestApp::new();
+pub(crate) async fn logout_during_a_concurrent_write_is_not_undone(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/user/ada", None).await.cookie();
 
-    let writer = spawn_get(&app, "/slow_set/cart/book", &cookie);
+    let writer = app.spawn_get("/slow_set/cart/book", &cookie);
     app.gate.entered.notified().await;
     let logout = app.get("/clear", Some(&cookie)).await;
     assert!(logout.removes_cookie());

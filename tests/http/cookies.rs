@@ -1,8 +1,6 @@
 //! Cookie attributes, default and configured, including removal cookies.
 
-use sessionkit::{SameSite, SessionConfig};
-
-use crate::support::TestApp;
+use crate::support::Ctx;
 
 fn attributes(set_cookie: &str) -> Vec<String> {
     set_cookie
@@ -12,13 +10,13 @@ fn attributes(set_cookie: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn default_cookie_attributes() {
-    let app = TestApp::new();
+pub(crate) async fn default_cookie_attributes(ctx: &Ctx) {
+    let app = ctx.app().await;
     let set = app.get("/set/a/1", None).await.set_cookie().unwrap();
     assert!(set.starts_with("session="), "{set}");
     let attrs = attributes(&set);
-    for expected in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2678400"] {
+    let max_age = format!("Max-Age={}", app.lifetime().as_secs());
+    for expected in ["HttpOnly", "SameSite=Lax", "Path=/", max_age.as_str()] {
         assert!(
             attrs.iter().any(|a| a == expected),
             "{set} lacks {expected}"
@@ -32,17 +30,18 @@ async fn default_cookie_attributes() {
     );
 }
 
-#[tokio::test]
-async fn configured_cookie_attributes() {
-    let mut config = SessionConfig::default();
-    config.cookie.name = "sid".into();
-    config.cookie.domain = Some("example.com".into());
-    config.cookie.path = "/app".into();
-    config.cookie.http_only = false;
-    config.cookie.secure = true;
-    config.cookie.same_site = SameSite::Strict;
-    config.cookie.partitioned = true;
-    let app = TestApp::with_config(config);
+pub(crate) async fn configured_cookie_attributes(ctx: &Ctx) {
+    let app = ctx
+        .app_with(&[
+            ("SESSION_COOKIE_NAME", "sid"),
+            ("SESSION_COOKIE_DOMAIN", "example.com"),
+            ("SESSION_COOKIE_PATH", "/app"),
+            ("SESSION_COOKIE_HTTPONLY", "false"),
+            ("SESSION_COOKIE_SECURE", "true"),
+            ("SESSION_COOKIE_SAMESITE", "Strict"),
+            ("SESSION_COOKIE_PARTITIONED", "true"),
+        ])
+        .await;
 
     let created = app.get("/set/a/1", None).await;
     let set = created.set_cookie().unwrap();
@@ -84,12 +83,13 @@ async fn configured_cookie_attributes() {
     }
 }
 
-#[tokio::test]
-async fn host_prefixed_cookie_meets_the_browser_rules() {
-    let mut config = SessionConfig::default();
-    config.cookie.name = "__Host-session".into();
-    config.cookie.secure = true;
-    let app = TestApp::with_config(config);
+pub(crate) async fn host_prefixed_cookie_meets_the_browser_rules(ctx: &Ctx) {
+    let app = ctx
+        .app_with(&[
+            ("SESSION_COOKIE_NAME", "__Host-session"),
+            ("SESSION_COOKIE_SECURE", "true"),
+        ])
+        .await;
     let created = app.get("/set/a/1", None).await;
     let set = created.set_cookie().unwrap();
     let attrs = attributes(&set);
@@ -114,9 +114,8 @@ async fn host_prefixed_cookie_meets_the_browser_rules() {
     );
 }
 
-#[tokio::test]
-async fn other_cookies_are_ignored() {
-    let app = TestApp::new();
+pub(crate) async fn other_cookies_are_ignored(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let header = format!("theme=dark; {cookie}; other=x");
     assert_eq!(app.get("/get/a", Some(&header)).await.body, "1");

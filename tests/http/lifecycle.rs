@@ -2,19 +2,12 @@
 
 use std::time::Duration;
 
-use sessionkit::{Id, SessionConfig};
+use sessionkit::Id;
 
-use crate::support::{CapturedLogs, TestApp, id_of};
+use crate::support::{CapturedLogs, Ctx, id_of};
 
-fn lifetime(secs: u64) -> SessionConfig {
-    let mut config = SessionConfig::default();
-    config.lifetime = Duration::from_secs(secs);
-    config
-}
-
-#[tokio::test]
-async fn untouched_session_costs_no_store_call() {
-    let app = TestApp::new();
+pub(crate) async fn untouched_session_costs_no_store_call(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let before = app.store.total_calls();
     let response = app.get("/noop", Some(&cookie)).await;
@@ -28,18 +21,16 @@ async fn untouched_session_costs_no_store_call() {
     assert!(response.vary().is_empty());
 }
 
-#[tokio::test]
-async fn empty_new_session_stores_nothing_and_sends_no_cookie() {
-    let app = TestApp::new();
+pub(crate) async fn empty_new_session_stores_nothing_and_sends_no_cookie(ctx: &Ctx) {
+    let app = ctx.app().await;
     let response = app.get("/get/a", None).await;
     assert_eq!(response.body, "<none>");
     assert_eq!(response.set_cookie(), None);
     assert_eq!(app.store.total_calls(), 0);
 }
 
-#[tokio::test]
-async fn new_session_with_data_is_created_with_a_cookie() {
-    let app = TestApp::new();
+pub(crate) async fn new_session_with_data_is_created_with_a_cookie(ctx: &Ctx) {
+    let app = ctx.app().await;
     let response = app.get("/set/user/ada", None).await;
     assert_eq!(app.store.calls("create"), 1);
     let id = response.cookie_id();
@@ -53,9 +44,8 @@ async fn new_session_with_data_is_created_with_a_cookie() {
     assert_eq!(again.body, "ada");
 }
 
-#[tokio::test]
-async fn counter_counts_across_requests() {
-    let app = TestApp::new();
+pub(crate) async fn counter_counts_across_requests(ctx: &Ctx) {
+    let app = ctx.app().await;
     let first = app.get("/incr", None).await;
     let cookie = first.cookie();
     assert_eq!(first.body, "1");
@@ -67,9 +57,8 @@ async fn counter_counts_across_requests() {
     }
 }
 
-#[tokio::test]
-async fn unknown_id_from_the_client_is_never_adopted() {
-    let app = TestApp::new();
+pub(crate) async fn unknown_id_from_the_client_is_never_adopted(ctx: &Ctx) {
+    let app = ctx.app().await;
     let invented = Id::random();
     let response = app
         .get("/set/a/1", Some(&format!("session={invented}")))
@@ -78,51 +67,49 @@ async fn unknown_id_from_the_client_is_never_adopted() {
     assert!(app.store.data(&invented).await.is_none());
 }
 
-#[tokio::test]
-async fn expired_session_is_replaced_by_a_fresh_one() {
-    let app = TestApp::with_config(lifetime(100));
+pub(crate) async fn expired_session_is_replaced_by_a_fresh_one(ctx: &Ctx) {
+    let app = ctx.app().await;
     let old = app.get("/set/a/1", None).await.cookie();
-    app.clock.advance(Duration::from_secs(101));
+    app.outlive_lifetime().await;
     assert_eq!(app.get("/get/a", Some(&old)).await.body, "<none>");
     let fresh = app.get("/set/b/2", Some(&old)).await;
     assert_ne!(fresh.cookie(), old, "an expired id must not be reused");
 }
 
-#[tokio::test]
-async fn reading_slides_the_expiry_without_rewriting() {
-    let app = TestApp::with_config(lifetime(100));
+pub(crate) async fn reading_slides_the_expiry_without_rewriting(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
+    let step = app.lifetime().mul_f64(0.6);
     for _ in 0..3 {
-        app.clock.advance(Duration::from_secs(60));
+        app.advance(step).await;
         assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "1");
     }
-    // 180 s after creation, alive thanks to the reads; the reads were one folded
-    // load-and-touch each and never a save or a separate touch.
+    // 1.8 lifetimes after creation, alive thanks to the reads; each read was one folded
+    // load-and-touch, never a save or a separate touch.
     assert_eq!(app.store.calls("load_and_touch"), 3);
     assert_eq!(app.store.calls("save"), 0);
     assert_eq!(app.store.calls("touch"), 0);
 }
 
-#[tokio::test]
-async fn without_refresh_reads_do_not_slide_the_expiry() {
-    let mut config = lifetime(100);
-    config.refresh_each_request = false;
-    let app = TestApp::with_config(config);
+pub(crate) async fn without_refresh_reads_do_not_slide_the_expiry(ctx: &Ctx) {
+    let app = ctx
+        .app_with(&[("SESSION_REFRESH_EACH_REQUEST", "false")])
+        .await;
     let cookie = app.get("/set/a/1", None).await.cookie();
-    app.clock.advance(Duration::from_secs(60));
+    app.advance(app.lifetime().mul_f64(0.4)).await;
     let read = app.get("/get/a", Some(&cookie)).await;
     assert_eq!(read.body, "1");
     assert_eq!(read.set_cookie(), None, "no refresh, no cookie");
     assert_eq!(app.store.calls("load_and_touch"), 0);
-    app.clock.advance(Duration::from_secs(60));
+    app.outlive_lifetime().await;
     assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "<none>");
 }
 
-#[tokio::test]
-async fn unchanged_permanent_session_re_sends_its_cookie_with_the_new_expiry() {
-    let app = TestApp::with_config(lifetime(100));
+pub(crate) async fn unchanged_permanent_session_re_sends_its_cookie_with_the_new_expiry(ctx: &Ctx) {
+    let app = ctx.app().await;
     let created = app.get("/set/a/1", None).await;
-    app.clock.advance(Duration::from_secs(50));
+    // Expires has one-second resolution.
+    app.advance(Duration::from_millis(1100)).await;
     let read = app.get("/get/a", Some(&created.cookie())).await;
     let refreshed = read
         .set_cookie()
@@ -131,18 +118,14 @@ async fn unchanged_permanent_session_re_sends_its_cookie_with_the_new_expiry() {
     assert_ne!(refreshed, created.set_cookie().unwrap(), "a later Expires");
 }
 
-#[tokio::test]
-async fn unchanged_browser_session_sends_no_cookie() {
-    let mut config = SessionConfig::default();
-    config.permanent = false;
-    let app = TestApp::with_config(config);
+pub(crate) async fn unchanged_browser_session_sends_no_cookie(ctx: &Ctx) {
+    let app = ctx.app_with(&[("SESSION_PERMANENT", "false")]).await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     assert_eq!(app.get("/get/a", Some(&cookie)).await.set_cookie(), None);
 }
 
-#[tokio::test]
-async fn modified_session_is_saved() {
-    let app = TestApp::new();
+pub(crate) async fn modified_session_is_saved(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let response = app.get("/set/a/2", Some(&cookie)).await;
     assert_eq!(response.cookie(), cookie);
@@ -150,9 +133,8 @@ async fn modified_session_is_saved() {
     assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "2");
 }
 
-#[tokio::test]
-async fn clear_deletes_the_record_and_removes_the_cookie() {
-    let app = TestApp::new();
+pub(crate) async fn clear_deletes_the_record_and_removes_the_cookie(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let response = app.get("/clear", Some(&cookie)).await;
     assert!(response.removes_cookie(), "{:?}", response.set_cookie());
@@ -161,9 +143,8 @@ async fn clear_deletes_the_record_and_removes_the_cookie() {
     assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "<none>");
 }
 
-#[tokio::test]
-async fn removing_the_last_key_deletes_the_session() {
-    let app = TestApp::new();
+pub(crate) async fn removing_the_last_key_deletes_the_session(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let response = app.get("/remove/a", Some(&cookie)).await;
     assert_eq!(response.body, "true");
@@ -171,9 +152,8 @@ async fn removing_the_last_key_deletes_the_session() {
     assert!(app.store.data(&id_of(&cookie)).await.is_none());
 }
 
-#[tokio::test]
-async fn cycle_id_keeps_the_data_under_a_new_id() {
-    let app = TestApp::new();
+pub(crate) async fn cycle_id_keeps_the_data_under_a_new_id(ctx: &Ctx) {
+    let app = ctx.app().await;
     let old = app.get("/set/user/ada", None).await.cookie();
     let response = app.get("/cycle", Some(&old)).await;
     let new = response.cookie();
@@ -186,9 +166,8 @@ async fn cycle_id_keeps_the_data_under_a_new_id() {
     assert_eq!(app.get("/get/user", Some(&old)).await.body, "<none>");
 }
 
-#[tokio::test]
-async fn session_id_is_reported_to_the_handler() {
-    let app = TestApp::new();
+pub(crate) async fn session_id_is_reported_to_the_handler(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     assert_eq!(
         app.get("/id", Some(&cookie)).await.body,
@@ -196,15 +175,14 @@ async fn session_id_is_reported_to_the_handler() {
     );
 }
 
-#[tokio::test]
-async fn permanent_sessions_store_the_flask_marker_and_get_an_expiring_cookie() {
-    let app = TestApp::new();
+pub(crate) async fn permanent_sessions_store_the_flask_marker_and_get_an_expiring_cookie(
+    ctx: &Ctx,
+) {
+    let app = ctx.app().await;
     let response = app.get("/set/a/1", None).await;
     let set = response.set_cookie().unwrap();
-    assert!(
-        set.contains("Max-Age=2678400") && set.contains("Expires="),
-        "{set}"
-    );
+    let max_age = format!("Max-Age={}", app.lifetime().as_secs());
+    assert!(set.contains(&max_age) && set.contains("Expires="), "{set}");
     let data = app.store.data(&response.cookie_id()).await.unwrap();
     assert_eq!(data.get::<bool>("_permanent").unwrap(), Some(true));
     assert_eq!(
@@ -214,11 +192,8 @@ async fn permanent_sessions_store_the_flask_marker_and_get_an_expiring_cookie() 
     );
 }
 
-#[tokio::test]
-async fn browser_sessions_have_no_marker_and_no_expires() {
-    let mut config = SessionConfig::default();
-    config.permanent = false;
-    let app = TestApp::with_config(config);
+pub(crate) async fn browser_sessions_have_no_marker_and_no_expires(ctx: &Ctx) {
+    let app = ctx.app_with(&[("SESSION_PERMANENT", "false")]).await;
     let response = app.get("/set/a/1", None).await;
     let set = response.set_cookie().unwrap();
     assert!(
@@ -229,9 +204,8 @@ async fn browser_sessions_have_no_marker_and_no_expires() {
     assert!(!data.contains_key("_permanent"));
 }
 
-#[tokio::test]
-async fn set_permanent_switches_a_session_to_a_browser_session() {
-    let app = TestApp::new();
+pub(crate) async fn set_permanent_switches_a_session_to_a_browser_session(ctx: &Ctx) {
+    let app = ctx.app().await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let response = app.get("/permanent/false", Some(&cookie)).await;
     let set = response.set_cookie().unwrap();
@@ -240,21 +214,17 @@ async fn set_permanent_switches_a_session_to_a_browser_session() {
     assert!(!data.contains_key("_permanent"));
 }
 
-#[tokio::test]
-async fn store_lifetime_applies_to_browser_sessions_too() {
-    let mut config = lifetime(100);
-    config.permanent = false;
-    let app = TestApp::with_config(config);
+pub(crate) async fn store_lifetime_applies_to_browser_sessions_too(ctx: &Ctx) {
+    let app = ctx.app_with(&[("SESSION_PERMANENT", "false")]).await;
     let cookie = app.get("/set/a/1", None).await.cookie();
-    app.clock.advance(Duration::from_secs(99));
+    app.advance(app.lifetime().mul_f64(0.3)).await;
     assert!(app.store.data(&id_of(&cookie)).await.is_some());
-    app.clock.advance(Duration::from_secs(2));
+    app.outlive_lifetime().await;
     assert!(app.store.data(&id_of(&cookie)).await.is_none());
 }
 
-#[tokio::test]
-async fn vary_cookie_when_the_session_was_accessed() {
-    let app = TestApp::new();
+pub(crate) async fn vary_cookie_when_the_session_was_accessed(ctx: &Ctx) {
+    let app = ctx.app().await;
     assert_eq!(app.get("/get/a", None).await.vary(), ["Cookie"]);
     assert!(app.get("/noop", None).await.vary().is_empty());
     let cookie = app.get("/set/a/1", None).await.cookie();
@@ -265,16 +235,13 @@ async fn vary_cookie_when_the_session_was_accessed() {
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn corrupt_stored_value_means_no_session_a_warning_and_no_loss() {
-    let app = TestApp::new();
+pub(crate) async fn corrupt_stored_value_means_no_session_a_warning_and_no_loss(ctx: &Ctx) {
+    let app = ctx.app().await;
     let logs = CapturedLogs::start();
     let pickle = b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s.";
     for payload in [&b"\xc1garbage"[..], pickle] {
         let id = Id::random();
-        app.store
-            .put_raw(&id, payload, sessionkit::Clock::now(&app.clock))
-            .await;
+        app.store.put_raw(&id, payload).await;
         let cookie = format!("session={id}");
         let response = app.get("/get/a", Some(&cookie)).await;
         assert_eq!(response.status, 200);

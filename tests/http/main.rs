@@ -1,5 +1,10 @@
-//! The request lifecycle through a real axum `Router`: one test per rule, on the memory
-//! store with an injected clock.
+//! The request lifecycle through a real axum `Router`, one test per rule, run unchanged
+//! against every store: memory (manual clock), Redis, Redis Cluster, Memcached (two
+//! nodes), PostgreSQL, MariaDB and SQLite (real servers, short lifetimes). The store is
+//! chosen only through configuration keys, as an application would; a failing test's
+//! name starts with its backend (`redis_cluster::cycle_id_keeps_the_data_under_a_new_id`).
+
+#![recursion_limit = "256"]
 
 mod concurrency;
 mod cookies;
@@ -8,3 +13,102 @@ mod lifecycle;
 mod signing;
 mod support;
 mod tampering;
+
+use support::{Backend, Ctx};
+
+/// One `#[tokio::test]` per case for `$backend`, cleaning up the case's stores whether it
+/// passed or failed.
+macro_rules! http_suite {
+    ($backend:expr; $($module:ident :: $case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "current_thread")]
+            async fn $case() {
+                use futures_util::FutureExt as _;
+                let ctx = crate::Ctx::new($backend);
+                let outcome = std::panic::AssertUnwindSafe(crate::$module::$case(&ctx)).catch_unwind().await;
+                ctx.cleanup().await;
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        )+
+    };
+}
+
+/// Every case of the suite, for one backend.
+macro_rules! every_case {
+    ($backend:expr) => {
+        http_suite! {
+            $backend;
+            lifecycle::untouched_session_costs_no_store_call,
+            lifecycle::empty_new_session_stores_nothing_and_sends_no_cookie,
+            lifecycle::new_session_with_data_is_created_with_a_cookie,
+            lifecycle::counter_counts_across_requests,
+            lifecycle::unknown_id_from_the_client_is_never_adopted,
+            lifecycle::expired_session_is_replaced_by_a_fresh_one,
+            lifecycle::reading_slides_the_expiry_without_rewriting,
+            lifecycle::without_refresh_reads_do_not_slide_the_expiry,
+            lifecycle::unchanged_permanent_session_re_sends_its_cookie_with_the_new_expiry,
+            lifecycle::unchanged_browser_session_sends_no_cookie,
+            lifecycle::modified_session_is_saved,
+            lifecycle::clear_deletes_the_record_and_removes_the_cookie,
+            lifecycle::removing_the_last_key_deletes_the_session,
+            lifecycle::cycle_id_keeps_the_data_under_a_new_id,
+            lifecycle::session_id_is_reported_to_the_handler,
+            lifecycle::permanent_sessions_store_the_flask_marker_and_get_an_expiring_cookie,
+            lifecycle::browser_sessions_have_no_marker_and_no_expires,
+            lifecycle::set_permanent_switches_a_session_to_a_browser_session,
+            lifecycle::store_lifetime_applies_to_browser_sessions_too,
+            lifecycle::vary_cookie_when_the_session_was_accessed,
+            lifecycle::corrupt_stored_value_means_no_session_a_warning_and_no_loss,
+            cookies::default_cookie_attributes,
+            cookies::configured_cookie_attributes,
+            cookies::host_prefixed_cookie_meets_the_browser_rules,
+            cookies::other_cookies_are_ignored,
+            concurrency::concurrent_writes_to_different_keys_both_land,
+            concurrency::concurrent_writes_to_the_same_key_the_later_save_wins,
+            concurrency::slow_read_only_request_does_not_revert_a_concurrent_write,
+            concurrency::logout_during_a_concurrent_write_is_not_undone,
+            tampering::malformed_cookies_never_reach_the_store,
+            tampering::duplicated_session_cookies_are_refused,
+            tampering::wrong_signatures_never_reach_the_store,
+            signing::signed_cookie_round_trips_and_the_store_key_is_the_bare_id,
+            signing::unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup,
+            signing::rotation_accepts_the_old_key_and_issues_the_new_one,
+        }
+    };
+}
+
+mod memory {
+    every_case!(crate::Backend::Memory);
+}
+
+#[cfg(feature = "redis")]
+mod redis {
+    every_case!(crate::Backend::Redis);
+}
+
+#[cfg(feature = "redis")]
+mod redis_cluster {
+    every_case!(crate::Backend::RedisCluster);
+}
+
+#[cfg(feature = "memcached")]
+mod memcached {
+    every_case!(crate::Backend::Memcached);
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    every_case!(crate::Backend::Postgres);
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    every_case!(crate::Backend::MySql);
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    every_case!(crate::Backend::Sqlite);
+}

@@ -1,22 +1,19 @@
 //! Signed cookies (SESSION_USE_SIGNER) and key rotation with fallbacks.
 
-use std::sync::Arc;
+use sessionkit::Id;
 
-use sessionkit::{Id, ManualClock, SecretKey, SessionConfig};
+use crate::support::Ctx;
 
-use crate::support::{CountingStore, TestApp, layer};
-
-fn signed(key: &str, fallbacks: &[&str]) -> SessionConfig {
-    let mut config = SessionConfig::default();
-    config.use_signer = true;
-    config.secret_key = Some(SecretKey::new(key));
-    config.secret_key_fallbacks = fallbacks.iter().map(|k| SecretKey::new(*k)).collect();
-    config
+fn signed<'a>(key: &'a str, fallbacks: &'a str) -> [(&'a str, &'a str); 3] {
+    [
+        ("SESSION_USE_SIGNER", "true"),
+        ("SECRET_KEY", key),
+        ("SECRET_KEY_FALLBACKS", fallbacks),
+    ]
 }
 
-#[tokio::test]
-async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id() {
-    let app = TestApp::with_config(signed("k1", &[]));
+pub(crate) async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id(ctx: &Ctx) {
+    let app = ctx.app_with(&signed("k1", "")).await;
     let response = app.get("/set/a/1", None).await;
     let cookie = response.cookie();
     let value = cookie.split_once('=').unwrap().1;
@@ -30,9 +27,8 @@ async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id() {
     assert_eq!(app.get("/get/a", Some(&cookie)).await.body, "1");
 }
 
-#[tokio::test]
-async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup() {
-    let app = TestApp::with_config(signed("k1", &[]));
+pub(crate) async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup(ctx: &Ctx) {
+    let app = ctx.app_with(&signed("k1", "")).await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let (id, _) = cookie.split_once('.').unwrap();
     let before = app.store.total_calls();
@@ -51,22 +47,11 @@ async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup() {
     );
 }
 
-#[tokio::test]
-async fn rotation_accepts_the_old_key_and_issues_the_new_one() {
-    let clock = ManualClock::new();
-    let store = Arc::new(CountingStore::new(&clock));
-    let old = TestApp::with_layer(
-        layer(store.clone(), signed("old", &[]), &clock),
-        store.clone(),
-        clock.clone(),
-    );
+pub(crate) async fn rotation_accepts_the_old_key_and_issues_the_new_one(ctx: &Ctx) {
+    let old = ctx.app_with(&signed("old", "")).await;
     let cookie = old.get("/set/a/1", None).await.cookie();
 
-    let rotated = TestApp::with_layer(
-        layer(store.clone(), signed("new", &["old"]), &clock),
-        store.clone(),
-        clock.clone(),
-    );
+    let rotated = ctx.app_sharing(&old, &signed("new", "old"));
     assert_eq!(
         rotated.get("/get/a", Some(&cookie)).await.body,
         "1",
@@ -80,11 +65,7 @@ async fn rotation_accepts_the_old_key_and_issues_the_new_one() {
         "same id"
     );
 
-    let new_only = TestApp::with_layer(
-        layer(store.clone(), signed("new", &[]), &clock),
-        store,
-        clock,
-    );
+    let new_only = ctx.app_sharing(&old, &signed("new", ""));
     assert_eq!(new_only.get("/get/a", Some(&reissued)).await.body, "2");
     assert_eq!(
         new_only.get("/get/a", Some(&cookie)).await.body,

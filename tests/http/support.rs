@@ -1,9 +1,10 @@
-//! A real axum `Router` behind the session layer, driven in-process with `oneshot`, on a
-//! memory store that counts its calls and a manual clock.
+//! A real axum `Router` behind the session layer, driven in-process with `oneshot`, over a
+//! store chosen by configuration keys alone (`sessionkit::testing::TestStore`), wrapped so
+//! the tests can count its calls.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use axum::Router;
@@ -13,24 +14,165 @@ use axum::routing::get;
 use http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use sessionkit::axum::{Session, SessionError, SessionLayer};
+use sessionkit::testing::TestStore;
 use sessionkit::{
-    DynSessionStore, Error, Id, ManualClock, MemoryStore, Record, SessionConfig, SessionStore,
-    Sessions, Version,
+    Codec, Config, DynClock, DynSessionStore, Error, Id, ManualClock, Record, SessionData,
+    SessionStore, Sessions, SystemClock, Version,
 };
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
-/// A memory store that counts calls per operation.
+/// Where the sessions live, chosen only through configuration keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Memory,
+    Redis,
+    RedisCluster,
+    Memcached,
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Backend {
+    /// The configuration an application would set for this backend.
+    fn keys(self) -> Vec<(&'static str, String)> {
+        let sqlite = || {
+            let path =
+                std::env::temp_dir().join(format!("sessionkit-http-{}.db", std::process::id()));
+            format!("sqlite://{}", path.display())
+        };
+        match self {
+            Self::Memory => vec![("SESSION_TYPE", "memory".into())],
+            Self::Redis => vec![
+                ("SESSION_TYPE", "redis".into()),
+                ("SESSION_REDIS", "redis://127.0.0.1:6379".into()),
+            ],
+            Self::RedisCluster => vec![
+                ("SESSION_TYPE", "redis".into()),
+                (
+                    "SESSION_REDIS",
+                    "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".into(),
+                ),
+            ],
+            Self::Memcached => vec![
+                ("SESSION_TYPE", "memcached".into()),
+                (
+                    "SESSION_MEMCACHED",
+                    "127.0.0.1:11211,127.0.0.1:11212".into(),
+                ),
+            ],
+            Self::Postgres => vec![
+                ("SESSION_TYPE", "postgres".into()),
+                (
+                    "SESSION_SQL_URL",
+                    "postgres://postgres@127.0.0.1:5432/test".into(),
+                ),
+            ],
+            Self::MySql => vec![
+                ("SESSION_TYPE", "mysql".into()),
+                ("SESSION_SQL_URL", "mysql://root@127.0.0.1:3306/test".into()),
+            ],
+            Self::Sqlite => vec![
+                ("SESSION_TYPE", "sqlite".into()),
+                ("SESSION_SQL_URL", sqlite()),
+            ],
+        }
+    }
+
+    /// The session lifetime the tests use: long on the manual clock, short on real servers
+    /// so expiry can be watched in real time.
+    fn lifetime(self) -> Duration {
+        match self {
+            Self::Memory => Duration::from_secs(100),
+            _ => Duration::from_secs(3),
+        }
+    }
+}
+
+/// One test's context: builds apps and cleans up every store they used, pass or fail.
+pub(crate) struct Ctx {
+    pub(crate) backend: Backend,
+    stores: Mutex<Vec<TestStore>>,
+}
+
+impl Ctx {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            stores: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An app with the default configuration.
+    pub(crate) async fn app(&self) -> TestApp {
+        self.app_with(&[]).await
+    }
+
+    /// An app with extra configuration keys (`SESSION_PERMANENT`, cookie settings, ...).
+    pub(crate) async fn app_with(&self, extra: &[(&str, &str)]) -> TestApp {
+        let pairs = self.pairs(extra);
+        let test_store = TestStore::from_pairs(pairs.clone()).await.unwrap_or_else(|e| {
+            panic!(
+                "{:?}: the store is not reachable: {e:?}. Start the test servers with ./scripts/services.",
+                self.backend
+            )
+        });
+        let counting = Arc::new(CountingStore::new(test_store.store()));
+        let clock = test_store.clock().cloned();
+        let config = test_store.config().clone();
+        self.stores.lock().unwrap().push(test_store);
+        TestApp::build(counting, clock, &config)
+    }
+
+    /// Another app over `base`'s store (another server process, another key), with extra
+    /// configuration keys.
+    pub(crate) fn app_sharing(&self, base: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+        let config = Config::from_pairs(self.pairs(extra)).unwrap();
+        TestApp::build(base.store.clone(), base.clock.clone(), &config)
+    }
+
+    fn pairs(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .backend
+            .keys()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        pairs.push((
+            "PERMANENT_SESSION_LIFETIME".into(),
+            self.backend.lifetime().as_secs().to_string(),
+        ));
+        pairs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        pairs
+    }
+
+    /// Deletes what the test's stores created.
+    pub(crate) async fn cleanup(self) {
+        let stores = std::mem::take(&mut *self.stores.lock().unwrap());
+        for store in stores {
+            if let Err(e) = store.cleanup().await {
+                eprintln!("{:?}: cleanup failed: {e:?}", self.backend);
+            }
+        }
+    }
+}
+
+/// Counts calls per operation on the wrapped store.
 #[derive(Debug)]
 pub(crate) struct CountingStore {
-    inner: MemoryStore,
+    inner: DynSessionStore,
     calls: Mutex<HashMap<&'static str, usize>>,
 }
 
 impl CountingStore {
-    pub(crate) fn new(clock: &ManualClock) -> Self {
+    fn new(inner: DynSessionStore) -> Self {
         Self {
-            inner: MemoryStore::with_clock(Arc::new(clock.clone())),
+            inner,
             calls: Mutex::new(HashMap::new()),
         }
     }
@@ -49,26 +191,22 @@ impl CountingStore {
         self.calls.lock().unwrap().values().sum()
     }
 
-    /// Stores raw bytes under `id` for an hour, without counting (as another program would).
-    pub(crate) async fn put_raw(&self, id: &Id, payload: &[u8], now: SystemTime) {
-        let expires = now + std::time::Duration::from_secs(3600);
+    /// Stores raw bytes under `id` for a minute, without counting (as another program).
+    pub(crate) async fn put_raw(&self, id: &Id, payload: &[u8]) {
+        let expires = SystemTime::now() + Duration::from_secs(60);
         self.inner.create(id, payload, expires).await.unwrap();
     }
 
-    /// The raw bytes stored under `id`, read without counting.
+    /// The raw bytes stored under `id`, without counting.
     pub(crate) async fn raw(&self, id: &Id) -> Option<Vec<u8>> {
         let record = self.inner.load(id).await.unwrap()?;
         Some(record.payload().to_vec())
     }
 
-    /// The data stored under `id`, read without counting.
-    pub(crate) async fn data(&self, id: &Id) -> Option<sessionkit::SessionData> {
+    /// The data stored under `id`, without counting.
+    pub(crate) async fn data(&self, id: &Id) -> Option<SessionData> {
         let record = self.inner.load(id).await.unwrap()?;
-        Some(
-            sessionkit::Codec::MessagePack
-                .decode(record.payload())
-                .unwrap(),
-        )
+        Some(Codec::MessagePack.decode(record.payload()).unwrap())
     }
 }
 
@@ -123,37 +261,50 @@ pub(crate) struct Gate {
 pub(crate) struct TestApp {
     router: Router,
     pub(crate) store: Arc<CountingStore>,
-    pub(crate) clock: ManualClock,
+    clock: Option<ManualClock>,
     pub(crate) gate: Arc<Gate>,
+    lifetime: Duration,
 }
 
 impl TestApp {
-    /// The app with the default configuration.
-    pub(crate) fn new() -> Self {
-        Self::with_config(SessionConfig::default())
-    }
-
-    /// The app with `config`.
-    pub(crate) fn with_config(config: SessionConfig) -> Self {
-        let clock = ManualClock::new();
-        let store = Arc::new(CountingStore::new(&clock));
-        let layer = layer(store.clone(), config, &clock);
-        Self::with_layer(layer, store, clock)
-    }
-
-    /// The app behind `layer`.
-    pub(crate) fn with_layer(
-        layer: SessionLayer,
-        store: Arc<CountingStore>,
-        clock: ManualClock,
-    ) -> Self {
+    fn build(store: Arc<CountingStore>, clock: Option<ManualClock>, config: &Config) -> Self {
+        let dyn_clock: DynClock = match &clock {
+            Some(clock) => Arc::new(clock.clone()),
+            None => Arc::new(SystemClock),
+        };
+        let sessions =
+            Sessions::with_clock(store.clone(), config.session().clone(), dyn_clock).unwrap();
         let gate = Arc::new(Gate::default());
         Self {
-            router: routes(gate.clone()).layer(layer),
+            router: routes(gate.clone()).layer(SessionLayer::new(sessions)),
             store,
             clock,
             gate,
+            lifetime: config.session().lifetime,
         }
+    }
+
+    /// The session lifetime in effect.
+    pub(crate) fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Lets `by` pass: moves the manual clock, or waits on real servers.
+    pub(crate) async fn advance(&self, by: Duration) {
+        match &self.clock {
+            Some(clock) => clock.advance(by),
+            None => tokio::time::sleep(by).await,
+        }
+    }
+
+    /// Lets the lifetime pass with room for servers that count expiry in whole seconds.
+    pub(crate) async fn outlive_lifetime(&self) {
+        let slack = if self.clock.is_some() {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(1500)
+        };
+        self.advance(self.lifetime + slack).await;
     }
 
     /// Sends `GET path` with an optional `Cookie` header.
@@ -170,21 +321,18 @@ impl TestApp {
         send(self.router.clone(), request).await
     }
 
-    /// A clone of the router, for requests sent from spawned tasks.
-    pub(crate) fn router(&self) -> Router {
-        self.router.clone()
+    /// `GET path` with `cookie`, from a spawned task.
+    pub(crate) fn spawn_get(
+        &self,
+        path: &str,
+        cookie: &str,
+    ) -> tokio::task::JoinHandle<TestResponse> {
+        let request = Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        tokio::spawn(send(self.router.clone(), request))
     }
-}
-
-/// The layer over `store` with `config`, on `clock`.
-pub(crate) fn layer(
-    store: Arc<CountingStore>,
-    config: SessionConfig,
-    clock: &ManualClock,
-) -> SessionLayer {
-    let store: DynSessionStore = store;
-    let sessions = Sessions::with_clock(store, config, Arc::new(clock.clone())).unwrap();
-    SessionLayer::new(sessions)
 }
 
 /// Sends `request` to `router`.
@@ -198,19 +346,6 @@ pub(crate) async fn send(router: Router, request: Request<Body>) -> TestResponse
         headers,
         body: String::from_utf8(bytes.to_vec()).unwrap(),
     }
-}
-
-/// `GET path` with an optional cookie, from a spawned task.
-pub(crate) fn spawn_get(
-    app: &TestApp,
-    path: &str,
-    cookie: &str,
-) -> tokio::task::JoinHandle<TestResponse> {
-    let request = Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap();
-    tokio::spawn(send(app.router(), request))
 }
 
 /// A response, read whole.
@@ -246,9 +381,7 @@ impl TestResponse {
 
     /// The session id in the `Set-Cookie` header (unsigned cookies).
     pub(crate) fn cookie_id(&self) -> Id {
-        let cookie = self.cookie();
-        let value = cookie.split_once('=').unwrap().1;
-        Id::parse(value).expect("the cookie carries a session id")
+        id_of(&self.cookie())
     }
 
     /// Whether the response removes the session cookie.

@@ -2,9 +2,9 @@
 
 use axum::body::Body;
 use http::{HeaderValue, Request, header};
-use sessionkit::{Id, SecretKey, SessionConfig};
+use sessionkit::Id;
 
-use crate::support::TestApp;
+use crate::support::{Ctx, TestApp};
 
 /// Sends `GET /get/a` with the raw `Cookie` header and checks that the request was served
 /// as a new, empty session without touching the store.
@@ -24,9 +24,8 @@ async fn assert_no_session(app: &TestApp, cookie: &[u8], what: &str) {
     assert_eq!(app.store.total_calls(), before, "{what} reached the store");
 }
 
-#[tokio::test]
-async fn malformed_cookies_never_reach_the_store() {
-    let app = TestApp::new();
+pub(crate) async fn malformed_cookies_never_reach_the_store(ctx: &Ctx) {
+    let app = ctx.app().await;
     // A real session exists, so a lookup of anything would be observable.
     let real = app.get("/set/a/1", None).await.cookie();
     let real_value = real.split_once('=').unwrap().1;
@@ -77,9 +76,8 @@ async fn malformed_cookies_never_reach_the_store() {
     }
 }
 
-#[tokio::test]
-async fn duplicated_session_cookies_are_refused() {
-    let app = TestApp::new();
+pub(crate) async fn duplicated_session_cookies_are_refused(ctx: &Ctx) {
+    let app = ctx.app().await;
     let first = app.get("/set/a/1", None).await.cookie();
     let second = app.get("/set/a/2", None).await.cookie();
     // Two valid, stored sessions: an attacker on a sibling domain could plant one of them.
@@ -87,12 +85,10 @@ async fn duplicated_session_cookies_are_refused() {
     assert_no_session(&app, header.as_bytes(), "two different session cookies").await;
 }
 
-#[tokio::test]
-async fn wrong_signatures_never_reach_the_store() {
-    let mut config = SessionConfig::default();
-    config.use_signer = true;
-    config.secret_key = Some(SecretKey::new("server-key"));
-    let app = TestApp::with_config(config);
+pub(crate) async fn wrong_signatures_never_reach_the_store(ctx: &Ctx) {
+    let app = ctx
+        .app_with(&[("SESSION_USE_SIGNER", "true"), ("SECRET_KEY", "server-key")])
+        .await;
     let real = app.get("/set/a/1", None).await.cookie();
     let id = Id::parse(real.split_once('=').unwrap().1.split_once('.').unwrap().0).unwrap();
     let mut flipped = real.clone().into_bytes();

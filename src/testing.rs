@@ -1,0 +1,273 @@
+//! Helpers for an application's own tests (feature `testing`): a store built from the same
+//! configuration keys as the application's, isolated from every other test, and cleaned up
+//! afterwards.
+//!
+//! An application's test suite that runs on the memory store by default, and on Redis (or
+//! any compiled-in store) when the environment says so:
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use sessionkit::testing::TestStore;
+//!
+//! # fn app_routes() -> Router { Router::new() }
+//! // SESSION_TYPE=redis SESSION_REDIS=redis://127.0.0.1:6379 cargo test
+//! #[tokio::test]
+//! async fn login_sets_a_session() {
+//!     let store = TestStore::from_env().await.unwrap();
+//!     let app = app_routes().layer(store.layer().unwrap());
+//!     // ... drive `app` with requests ...
+//!     store.cleanup().await.unwrap();
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! Each `TestStore` gets its own key prefix (`SESSION_KEY_PREFIX` + `test-<random>:`) or,
+//! for SQL stores, its own table (`SESSION_SQL_TABLE` + `_t<random>`), so tests running in
+//! parallel never see each other's sessions. [`TestStore::cleanup`] deletes every session
+//! created through it (and drops the SQL table). The memory store runs on a
+//! [`ManualClock`] that the test can move.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use sessionkit_core::{
+    DynClock, DynSessionStore, Error, Id, ManualClock, MemoryStore, Record, SessionStore, Sessions,
+    SystemClock, Version,
+};
+
+use crate::{Config, ConfigBuilder, SessionType, connect};
+
+/// A store for one test: see the [module docs](self).
+pub struct TestStore {
+    config: Config,
+    store: Arc<Recorded>,
+    clock: Option<ManualClock>,
+}
+
+impl TestStore {
+    /// Builds an isolated store from the process environment, as [`Config::from_env`].
+    ///
+    /// # Errors
+    /// Configuration errors; connection errors when the configured server is down.
+    pub async fn from_env() -> Result<Self, Error> {
+        Self::from_builder(ConfigBuilder::from_env()?).await
+    }
+
+    /// Builds an isolated store from configuration pairs, as [`Config::from_pairs`].
+    ///
+    /// # Errors
+    /// As [`TestStore::from_env`].
+    pub async fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::from_builder(ConfigBuilder::from_pairs(pairs)?).await
+    }
+
+    /// Builds an isolated store from `builder`: the key prefix and the SQL table get a
+    /// random suffix first.
+    ///
+    /// # Errors
+    /// As [`TestStore::from_env`].
+    pub async fn from_builder(builder: ConfigBuilder) -> Result<Self, Error> {
+        let suffix: String = Id::random()
+            .to_string()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(10)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let base = builder.clone().build()?;
+        let config = builder
+            .key_prefix(format!("{}test-{suffix}:", base.key_prefix()))
+            .sql_table(format!("{}_t{suffix}", base.sql_table()))
+            .build()?;
+        let (store, clock): (DynSessionStore, _) = match config.session_type() {
+            SessionType::Memory => {
+                let clock = ManualClock::new();
+                (
+                    Arc::new(MemoryStore::with_clock(Arc::new(clock.clone()))),
+                    Some(clock),
+                )
+            }
+            _ => (connect(&config).await?, None),
+        };
+        Ok(Self {
+            config,
+            store: Arc::new(Recorded {
+                inner: store,
+                created: Mutex::new(HashSet::new()),
+            }),
+            clock,
+        })
+    }
+
+    /// The store; every session created through it is removed by
+    /// [`cleanup`](Self::cleanup).
+    pub fn store(&self) -> DynSessionStore {
+        self.store.clone()
+    }
+
+    /// The configuration in effect, with the isolated prefix and table.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The memory store's clock, for moving time; `None` for real servers, where tests
+    /// use short lifetimes (`PERMANENT_SESSION_LIFETIME`) instead.
+    pub fn clock(&self) -> Option<&ManualClock> {
+        self.clock.as_ref()
+    }
+
+    /// The request lifecycle over this store, on the same clock.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the session settings do not validate.
+    pub fn sessions(&self) -> Result<Sessions, Error> {
+        let clock: DynClock = match &self.clock {
+            Some(clock) => Arc::new(clock.clone()),
+            None => Arc::new(SystemClock),
+        };
+        Sessions::with_clock(self.store(), self.config.session().clone(), clock)
+    }
+
+    /// The axum / tower layer over this store.
+    ///
+    /// # Errors
+    /// As [`sessions`](Self::sessions).
+    #[cfg(feature = "axum")]
+    pub fn layer(&self) -> Result<crate::axum::SessionLayer, Error> {
+        Ok(crate::axum::SessionLayer::new(self.sessions()?))
+    }
+
+    /// Deletes every session created through this store, and drops the SQL table.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn cleanup(self) -> Result<(), Error> {
+        let created: Vec<Id> = self.store.created().drain().collect();
+        for id in &created {
+            self.store.inner.delete(id).await?;
+        }
+        drop_sql_table(&self.config).await
+    }
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+async fn drop_sql_table(config: &Config) -> Result<(), Error> {
+    use sessionkit_sql::sqlx;
+    let Some(url) = config.sql_url() else {
+        return Ok(());
+    };
+    let table = sessionkit_sql::TableName::new(config.sql_table())?;
+    let statement = || sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"));
+    let fail = |e: sqlx::Error| Error::Backend {
+        backend: "sql",
+        source: Box::new(e),
+    };
+    match config.session_type() {
+        #[cfg(feature = "postgres")]
+        SessionType::Postgres => {
+            let store = sessionkit_sql::PostgresStore::connect(url).await?;
+            sqlx::query(statement())
+                .execute(store.pool())
+                .await
+                .map_err(fail)?;
+        }
+        #[cfg(feature = "mysql")]
+        SessionType::MySql => {
+            let store = sessionkit_sql::MySqlStore::connect(url).await?;
+            sqlx::query(statement())
+                .execute(store.pool())
+                .await
+                .map_err(fail)?;
+        }
+        #[cfg(feature = "sqlite")]
+        SessionType::Sqlite => {
+            let store = sessionkit_sql::SqliteStore::connect(url).await?;
+            sqlx::query(statement())
+                .execute(store.pool())
+                .await
+                .map_err(fail)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+async fn drop_sql_table(_config: &Config) -> Result<(), Error> {
+    Ok(())
+}
+
+impl fmt::Debug for TestStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestStore")
+            .field("config", &self.config)
+            .field("store", &self.store.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Remembers the ids it created, for cleanup.
+struct Recorded {
+    inner: DynSessionStore,
+    created: Mutex<HashSet<Id>>,
+}
+
+impl Recorded {
+    fn created(&self) -> std::sync::MutexGuard<'_, HashSet<Id>> {
+        self.created.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+#[async_trait]
+impl SessionStore for Recorded {
+    async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
+        self.inner.create(id, payload, expires_at).await?;
+        self.created().insert(*id);
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
+        self.inner.load(id).await
+    }
+
+    async fn load_and_touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+    ) -> Result<Option<Record>, Error> {
+        self.inner.load_and_touch(id, expires_at).await
+    }
+
+    async fn save(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+    ) -> Result<(), Error> {
+        self.inner.save(id, payload, expires_at, expected).await
+    }
+
+    async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
+        self.inner.touch(id, expires_at).await
+    }
+
+    async fn delete(&self, id: &Id) -> Result<(), Error> {
+        self.inner.delete(id).await?;
+        self.created().remove(id);
+        Ok(())
+    }
+}
