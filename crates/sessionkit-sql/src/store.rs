@@ -46,7 +46,8 @@ mod sealed {
 #[derive(Debug, Clone)]
 pub struct Statements {
     pub(crate) create: SqlStr,
-    /// For dialects whose insert cannot take over an expired row by itself.
+    /// For dialects whose insert cannot take over an expired row by itself (MySQL).
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     pub(crate) create_over_expired: Option<SqlStr>,
     pub(crate) load: SqlStr,
     pub(crate) load_and_touch: SqlStr,
