@@ -265,6 +265,9 @@ impl ConfigBuilder {
         if let Some(v) = get(keys::SECRET_KEY) {
             s.secret_key = Some(SecretKey::new(v));
         }
+        if let Some(v) = get(keys::SESSION_SIGNER_FORMAT) {
+            s.signer_format = v.parse()?;
+        }
         if let Some(v) = get(keys::SECRET_KEY_FALLBACKS) {
             s.secret_key_fallbacks = parse::list(&v).into_iter().map(SecretKey::new).collect();
         }
@@ -392,6 +395,12 @@ impl ConfigBuilder {
     pub fn signer(mut self, key: SecretKey) -> Self {
         self.config.session.use_signer = true;
         self.config.session.secret_key = Some(key);
+        self
+    }
+
+    /// The signed-cookie format (`SESSION_SIGNER_FORMAT`).
+    pub fn signer_format(mut self, format: sessionkit_core::SignerFormat) -> Self {
+        self.config.session.signer_format = format;
         self
     }
 

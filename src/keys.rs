@@ -44,6 +44,8 @@ pub const SESSION_USE_SIGNER: &str = "SESSION_USE_SIGNER";
 pub const SECRET_KEY: &str = "SECRET_KEY";
 /// Comma-separated older signing keys still accepted.
 pub const SECRET_KEY_FALLBACKS: &str = "SECRET_KEY_FALLBACKS";
+/// `hmac-sha256` (default) or `itsdangerous` (Flask-Session's signed cookies).
+pub const SESSION_SIGNER_FORMAT: &str = "SESSION_SIGNER_FORMAT";
 
 /// Every key [`Config::from_env`](crate::Config::from_env) reads.
 pub const ALL: &[&str] = &[
@@ -69,4 +71,5 @@ pub const ALL: &[&str] = &[
     SESSION_USE_SIGNER,
     SECRET_KEY,
     SECRET_KEY_FALLBACKS,
+    SESSION_SIGNER_FORMAT,
 ];

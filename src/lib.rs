@@ -57,7 +57,8 @@ pub use sessionkit_core;
 pub use sessionkit_core::{
     Change, Clock, Codec, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
     ExpiredDeletion, Id, ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig,
-    SessionData, SessionStore, Sessions, SystemClock, TimeoutStore, Version,
+    SessionData, SessionStore, Sessions, SignerFormat, SystemClock, TimeoutStore, Timestamp,
+    Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::{Codec, Error};
+use crate::{Codec, Error, SignerFormat};
 
 /// The cookie's `SameSite` attribute (`SESSION_COOKIE_SAMESITE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -201,6 +201,9 @@ pub struct SessionConfig {
     pub secret_key: Option<SecretKey>,
     /// `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying, for rotation.
     pub secret_key_fallbacks: Vec<SecretKey>,
+    /// `SESSION_SIGNER_FORMAT`: sessionkit's HMAC-SHA256 (default) or Flask-Session's
+    /// itsdangerous format, to share signed cookies with a Flask app.
+    pub signer_format: SignerFormat,
     /// `SESSION_STORE_TIMEOUT`, default 1 s: the limit on each store call.
     pub store_timeout: Duration,
 }
@@ -216,6 +219,7 @@ impl Default for SessionConfig {
             use_signer: false,
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
+            signer_format: SignerFormat::default(),
             store_timeout: Duration::from_secs(1),
         }
     }

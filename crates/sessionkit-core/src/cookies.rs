@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use cookie::time::OffsetDateTime;
 use cookie::{Cookie, CookieBuilder};
+use time::OffsetDateTime;
 
 use crate::{CookieConfig, CookieSigner, Id, SameSite, SessionConfig};
 
@@ -18,7 +18,11 @@ pub(crate) struct SessionCookies {
 impl SessionCookies {
     pub(crate) fn new(config: &SessionConfig) -> Self {
         let signer = match (&config.secret_key, config.use_signer) {
-            (Some(key), true) => Some(CookieSigner::new(key, &config.secret_key_fallbacks)),
+            (Some(key), true) => Some(CookieSigner::new(
+                config.signer_format,
+                key,
+                &config.secret_key_fallbacks,
+            )),
             _ => None,
         };
         Self {
@@ -68,8 +72,7 @@ impl SessionCookies {
         };
         let mut builder = self.builder(value);
         if permanent {
-            let max_age = cookie::time::Duration::try_from(self.lifetime)
-                .unwrap_or(cookie::time::Duration::MAX);
+            let max_age = time::Duration::try_from(self.lifetime).unwrap_or(time::Duration::MAX);
             builder = builder
                 .max_age(max_age)
                 .expires(OffsetDateTime::from(now + self.lifetime));

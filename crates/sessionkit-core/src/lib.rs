@@ -27,6 +27,7 @@ mod record;
 mod signer;
 mod store;
 mod timeout;
+mod timestamp;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
@@ -37,6 +38,7 @@ pub use id::{EncodedId, Id};
 pub use lifecycle::{Action, Outcome, PERMANENT_KEY, Session, Sessions};
 pub use memory::MemoryStore;
 pub use record::{Record, Version};
-pub use signer::CookieSigner;
+pub use signer::{CookieSigner, SignerFormat};
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
 pub use timeout::TimeoutStore;
+pub use timestamp::{TIMESTAMP_EXT, Timestamp};

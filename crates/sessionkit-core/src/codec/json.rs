@@ -8,7 +8,7 @@ use bytes::Bytes;
 use rmpv::ValueRef;
 use serde_json::{Map, Number, Value};
 
-use crate::{Error, SessionData};
+use crate::{Error, SessionData, TIMESTAMP_EXT, Timestamp};
 
 /// Converts every value to JSON and writes one object.
 pub(super) fn encode(data: &SessionData) -> Result<Vec<u8>, Error> {
@@ -66,6 +66,11 @@ fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
             }
             Value::Object(object)
         }
+        // A timestamp is written as msgspec writes a datetime in JSON: RFC 3339 text.
+        ValueRef::Ext(TIMESTAMP_EXT, bytes) => match Timestamp::from_ext_bytes(bytes) {
+            Some(at) => Value::String(at.to_rfc3339()),
+            None => return Err(Error::encode("malformed MessagePack timestamp")),
+        },
         ValueRef::Ext(tag, _) => {
             return Err(Error::encode(format!(
                 "MessagePack extension type {tag} has no JSON form"

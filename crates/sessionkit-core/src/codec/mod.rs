@@ -182,6 +182,28 @@ mod tests {
     }
 
     #[test]
+    fn json_writes_timestamps_as_rfc3339() {
+        let mut data = SessionData::new();
+        data.insert("at", &crate::Timestamp::new(1_700_000_000, 5_000))
+            .unwrap();
+        let json = Codec::Json.encode(&data).unwrap();
+        assert_eq!(json, br#"{"at":"2023-11-14T22:13:20.000005Z"}"#);
+    }
+
+    #[test]
+    fn unknown_extensions_survive_msgpack_unchanged() {
+        // {"x": ext(42, b"abc")} as another program (msgspec's Ext) would write it.
+        let bytes = Bytes::from_static(b"\x81\xa1x\xc7\x03\x2aabc");
+        let mut data = Codec::MessagePack.decode(&bytes).unwrap();
+        data.insert("y", &1).unwrap();
+        let written = Codec::MessagePack.encode(&data).unwrap();
+        assert!(
+            written.windows(6).any(|w| w == b"\xc7\x03\x2aabc"),
+            "{written:?}"
+        );
+    }
+
+    #[test]
     fn json_refuses_what_it_cannot_hold() {
         let mut data = SessionData::new();
         data.insert("nan", &f64::NAN).unwrap();
