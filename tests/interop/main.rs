@@ -1,0 +1,482 @@
+//! Live sessions shared with a real Python Flask app on Flask-Session 0.8: both apps run on
+//! loopback over one store, one HTTP client with one cookie jar drives both.
+//!
+//! Needs the Python environment that `./scripts/test` creates in `.venv` (pinned in
+//! `tests/interop/requirements.txt`), Redis on 6379 and memcached on 11211.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use sessionkit::axum::{Session, SessionError};
+use sessionkit::{Id, Timestamp};
+
+/// The shared store.
+#[derive(Debug, Clone, Copy)]
+enum Store {
+    Redis,
+    Memcached,
+}
+
+/// Settings both apps get.
+#[derive(Debug, Clone, Default)]
+struct Shared {
+    json: bool,
+    signer_key: Option<&'static str>,
+}
+
+/// The Python app and the Rust app, side by side, and the client that drives both.
+struct Pair {
+    python: String,
+    rust: String,
+    client: reqwest::Client,
+    child: Child,
+    server: tokio::task::JoinHandle<()>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn venv_python() -> PathBuf {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: ./scripts/test creates the Python environment (flask, flask-session \
+         0.8.0, msgspec, redis, pymemcache) from tests/interop/requirements.txt",
+        python.display()
+    );
+    python
+}
+
+impl Pair {
+    async fn start(store: Store, shared: Shared) -> Self {
+        let prefix = format!("interop-{}:", &Id::random().to_string()[..10]);
+
+        // The Python app.
+        let python_port = free_port();
+        let mut python = Command::new(venv_python());
+        python
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/app.py"))
+            .env("PORT", python_port.to_string())
+            .env("SESSION_KEY_PREFIX", &prefix)
+            .env(
+                "SESSION_SERIALIZATION_FORMAT",
+                if shared.json { "json" } else { "msgpack" },
+            )
+            .stdout(Stdio::null());
+        match store {
+            Store::Redis => python
+                .env("INTEROP_BACKEND", "redis")
+                .env("INTEROP_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            Store::Memcached => python
+                .env("INTEROP_BACKEND", "memcached")
+                .env("INTEROP_MEMCACHED", "127.0.0.1:11211"),
+        };
+        if let Some(key) = shared.signer_key {
+            python.env("SESSION_USE_SIGNER", "1").env("SECRET_KEY", key);
+        }
+        let child = python.spawn().expect("start the Flask app");
+
+        // The Rust app, configured with the same keys.
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("SESSION_KEY_PREFIX", prefix.clone()),
+            (
+                "SESSION_SERIALIZATION_FORMAT",
+                if shared.json {
+                    "json".into()
+                } else {
+                    "msgpack".into()
+                },
+            ),
+        ];
+        match store {
+            Store::Redis => pairs.extend([
+                ("SESSION_TYPE", "redis".into()),
+                ("SESSION_REDIS", "redis://127.0.0.1:6379/0".into()),
+            ]),
+            Store::Memcached => pairs.extend([
+                ("SESSION_TYPE", "memcached".into()),
+                ("SESSION_MEMCACHED", "127.0.0.1:11211".into()),
+            ]),
+        }
+        if let Some(key) = shared.signer_key {
+            pairs.extend([
+                ("SESSION_USE_SIGNER", "true".into()),
+                ("SECRET_KEY", key.into()),
+                ("SESSION_SIGNER_FORMAT", "itsdangerous".into()),
+            ]);
+        }
+        let config = sessionkit::Config::from_pairs(pairs).unwrap();
+        let layer = sessionkit::axum::layer(&config).await.unwrap_or_else(|e| {
+            panic!("{store:?} is needed: start it with ./scripts/services ({e:?})")
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rust = format!("http://{}", listener.local_addr().unwrap());
+        let app = rust_routes().layer(layer);
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let pair = Self {
+            python: format!("http://127.0.0.1:{python_port}"),
+            rust,
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            child,
+            server,
+        };
+        pair.wait_for_python().await;
+        pair
+    }
+
+    async fn wait_for_python(&self) {
+        for _ in 0..200 {
+            if reqwest::get(format!("{}/whoami", self.python))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the Flask app did not start on {}", self.python);
+    }
+
+    async fn python(&self, path: &str) -> String {
+        self.get(&self.python, path).await.1
+    }
+
+    async fn rust(&self, path: &str) -> String {
+        self.get(&self.rust, path).await.1
+    }
+
+    /// `GET base/path` with the shared cookie jar: the `Set-Cookie` headers and the body.
+    async fn get(&self, base: &str, path: &str) -> (Vec<String>, String) {
+        let response = self
+            .client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{base}{path}: {}",
+            response.status()
+        );
+        let cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        (cookies, response.text().await.unwrap())
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.server.abort();
+    }
+}
+
+fn rust_routes() -> Router {
+    Router::new()
+        .route(
+            "/whoami",
+            get(|s: Session| async move {
+                Ok::<_, SessionError>(
+                    s.get::<String>("_user_id")
+                        .await?
+                        .unwrap_or_else(|| "<none>".into()),
+                )
+            }),
+        )
+        .route(
+            "/incr",
+            get(|s: Session| async move {
+                let n: i64 = s.get("refreshed").await?.unwrap_or(0) + 1;
+                s.insert("refreshed", &n).await?;
+                Ok::<_, SessionError>(n.to_string())
+            }),
+        )
+        .route(
+            "/get/{key}",
+            get(|s: Session, Path(key): Path<String>| async move {
+                let value: Option<serde_json::Value> = s.get(&key).await?;
+                Ok::<_, SessionError>(value.map_or_else(|| "<none>".into(), |v| v.to_string()))
+            }),
+        )
+        .route(
+            "/login/{name}",
+            get(|s: Session, Path(name): Path<String>| async move {
+                s.insert("_user_id", &name).await?;
+                s.insert("_fresh", &true).await?;
+                Ok::<_, SessionError>("ok")
+            }),
+        )
+        .route("/types", get(check_types_in_rust))
+}
+
+/// Reads every value Python wrote as the documented Rust type, then changes another key
+/// so the whole session is written back.
+async fn check_types_in_rust(s: Session) -> Result<String, SessionError> {
+    let mut problems = Vec::new();
+    macro_rules! expect {
+        ($key:literal, $ty:ty, $want:expr) => {
+            match s.get::<$ty>($key).await {
+                Ok(Some(got)) if got == $want => {}
+                other => problems.push(format!("{}: expected {:?}, got {:?}", $key, $want, other)),
+            }
+        };
+    }
+    expect!("t_str", String, "héllo ✓ 🦀".to_owned());
+    expect!("t_int_max", i64, i64::MAX);
+    expect!("t_int_min", i64, i64::MIN);
+    expect!("t_uint_max", u64, u64::MAX);
+    expect!("t_float", f64, 1.5);
+    expect!("t_true", bool, true);
+    expect!("t_none", Option<String>, None::<String>);
+    expect!(
+        "t_list",
+        serde_json::Value,
+        serde_json::json!([1, "a", null, [2.5]])
+    );
+    expect!("t_tuple", (i32, i32), (1, 2));
+    expect!(
+        "t_dict",
+        serde_json::Value,
+        serde_json::json!({"a": {"b": [1, 2]}, "c": "d"})
+    );
+    expect!(
+        "t_bytes",
+        serde_bytes::ByteBuf,
+        serde_bytes::ByteBuf::from(b"\x00\xff\x10binary".to_vec())
+    );
+    expect!(
+        "t_datetime",
+        Timestamp,
+        Timestamp::new(1_704_164_645, 123_456_000)
+    );
+    expect!(
+        "_flashes",
+        Vec<(String, String)>,
+        vec![
+            ("message".to_owned(), "Welcome back".to_owned()),
+            ("error".to_owned(), "Wrong password".to_owned()),
+        ]
+    );
+    expect!("_user_id", String, "42".to_owned());
+    expect!("_fresh", bool, true);
+    expect!("_id", String, "9f8e7d6c5b4a".to_owned());
+    s.insert("rust_saw_types", &true).await?;
+    Ok(if problems.is_empty() {
+        "ok".into()
+    } else {
+        problems.join("\n")
+    })
+}
+
+/// The `Expires` of the session cookie among `cookies`, as a unix time.
+fn cookie_expiry(cookies: &[String]) -> SystemTime {
+    let cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("session="))
+        .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
+    let expires = cookie
+        .split(';')
+        .map(str::trim)
+        .find_map(|a| {
+            a.strip_prefix("Expires=")
+                .or_else(|| a.strip_prefix("expires="))
+        })
+        .unwrap_or_else(|| panic!("no Expires in {cookie}"));
+    httpdate::parse_http_date(expires).unwrap()
+}
+
+async fn login_on_python_is_seen_by_rust(store: Store) {
+    let pair = Pair::start(store, Shared::default()).await;
+    assert_eq!(pair.python("/login/ada").await, "ok");
+    assert_eq!(pair.rust("/whoami").await, "ada");
+    assert_eq!(pair.rust("/get/_fresh").await, "true");
+}
+
+async fn counter_is_shared_both_ways(store: Store) {
+    let pair = Pair::start(store, Shared::default()).await;
+    assert_eq!(pair.rust("/incr").await, "1");
+    assert_eq!(pair.rust("/incr").await, "2");
+    assert_eq!(pair.python("/get/refreshed").await, "2");
+    assert_eq!(pair.python("/incr").await, "3");
+    assert_eq!(pair.rust("/incr").await, "4");
+    assert_eq!(pair.python("/get/refreshed").await, "4");
+}
+
+async fn python_clear_is_seen_by_rust(store: Store) {
+    let pair = Pair::start(store, Shared::default()).await;
+    pair.rust("/login/grace").await;
+    assert_eq!(pair.python("/whoami").await, "grace");
+    assert_eq!(pair.python("/clear").await, "cleared");
+    assert_eq!(pair.rust("/whoami").await, "<none>");
+}
+
+async fn permanent_cookie_expiry_holds_on_both_sides(store: Store) {
+    let pair = Pair::start(store, Shared::default()).await;
+    let month = Duration::from_secs(31 * 24 * 3600);
+    let (python_cookies, _) = pair.get(&pair.python, "/login/ada").await;
+    let (rust_cookies, body) = pair.get(&pair.rust, "/whoami").await;
+    assert_eq!(body, "ada");
+    let now = SystemTime::now();
+    for (side, cookies) in [("python", &python_cookies), ("rust", &rust_cookies)] {
+        let expiry = cookie_expiry(cookies);
+        let lifetime = expiry.duration_since(now).unwrap_or_default();
+        assert!(
+            lifetime + Duration::from_secs(60) >= month
+                && lifetime <= month + Duration::from_secs(60),
+            "{side} cookie expires in {lifetime:?}: {cookies:?}"
+        );
+    }
+    // Python still re-sends its cookie for a session Rust refreshed.
+    let (again, _) = pair.get(&pair.python, "/whoami").await;
+    cookie_expiry(&again);
+}
+
+async fn json_format_works_both_ways(store: Store) {
+    let pair = Pair::start(
+        store,
+        Shared {
+            json: true,
+            ..Shared::default()
+        },
+    )
+    .await;
+    pair.python("/login/ada").await;
+    assert_eq!(pair.rust("/whoami").await, "ada");
+    assert_eq!(pair.rust("/incr").await, "1");
+    assert_eq!(pair.python("/incr").await, "2");
+    assert_eq!(pair.rust("/incr").await, "3");
+}
+
+async fn signed_cookies_work_both_ways(store: Store) {
+    let shared = Shared {
+        signer_key: Some("flask-and-rust-share-this"),
+        ..Shared::default()
+    };
+    let pair = Pair::start(store, shared).await;
+    let (cookies, _) = pair.get(&pair.python, "/login/ada").await;
+    let value = cookies[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("session=")
+        .to_owned();
+    assert_eq!(
+        value.len(),
+        43 + 1 + 27,
+        "an itsdangerous-signed id: {value}"
+    );
+    assert_eq!(
+        pair.rust("/whoami").await,
+        "ada",
+        "Rust accepts the Flask-signed cookie"
+    );
+    assert_eq!(pair.rust("/incr").await, "1");
+    assert_eq!(pair.python("/get/refreshed").await, "1");
+
+    // A session Rust starts is accepted by Python.
+    let fresh = Pair::start(
+        store,
+        Shared {
+            signer_key: Some("flask-and-rust-share-this"),
+            ..Shared::default()
+        },
+    )
+    .await;
+    let (cookies, _) = fresh.get(&fresh.rust, "/login/grace").await;
+    assert!(
+        cookies[0].split(';').next().unwrap().len() == "session=".len() + 71,
+        "{cookies:?}"
+    );
+    assert_eq!(
+        fresh.python("/whoami").await,
+        "grace",
+        "Python accepts the Rust-signed cookie"
+    );
+}
+
+async fn every_value_type_survives_python_rust_python(store: Store) {
+    let pair = Pair::start(store, Shared::default()).await;
+    assert_eq!(pair.python("/set_types").await, "ok");
+    assert_eq!(
+        pair.python("/check_types").await,
+        "ok",
+        "Python's own round trip"
+    );
+    assert_eq!(pair.rust("/types").await, "ok", "Rust reads every type");
+    assert_eq!(
+        pair.rust("/get/rust_saw_types").await,
+        "true",
+        "Rust saved the session"
+    );
+    assert_eq!(
+        pair.python("/check_types").await,
+        "ok",
+        "values changed on the way through Rust"
+    );
+}
+
+macro_rules! interop_tests {
+    ($store:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn login_on_python_is_seen_by_rust() {
+            super::login_on_python_is_seen_by_rust($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn counter_is_shared_both_ways() {
+            super::counter_is_shared_both_ways($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn python_clear_is_seen_by_rust() {
+            super::python_clear_is_seen_by_rust($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn permanent_cookie_expiry_holds_on_both_sides() {
+            super::permanent_cookie_expiry_holds_on_both_sides($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn json_format_works_both_ways() {
+            super::json_format_works_both_ways($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn signed_cookies_work_both_ways() {
+            super::signed_cookies_work_both_ways($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn every_value_type_survives_python_rust_python() {
+            super::every_value_type_survives_python_rust_python($store).await;
+        }
+    };
+}
+
+mod redis {
+    interop_tests!(super::Store::Redis);
+}
+
+mod memcached {
+    interop_tests!(super::Store::Memcached);
+}
