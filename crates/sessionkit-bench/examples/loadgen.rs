@@ -1,0 +1,380 @@
+//! The load generator: runs each server in turn against a private Redis, for several rounds,
+//! and prints per endpoint: requests/s, p50/p99 latency, server CPU per request, Redis
+//! commands per request, and the session overhead over the same framework without sessions.
+//!
+//! Run it through `scripts/bench` (which builds everything in release mode first).
+//! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000).
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::{Request, header};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+const SERVERS: [(&str, &str, Framework); 5] = [
+    ("sessionkit", "server_sessionkit", Framework::Axum),
+    ("tower-sessions", "server_tower_sessions", Framework::Axum),
+    ("actix-session", "server_actix_session", Framework::Actix),
+    ("axum (no sessions)", "server_axum_plain", Framework::Axum),
+    ("actix-web (no sessions)", "server_actix_plain", Framework::Actix),
+];
+
+const ENDPOINTS: [&str; 3] = ["/", "/read", "/static"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framework {
+    Axum,
+    Actix,
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A child process killed on drop.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..400 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// User + system CPU time of a process, in microseconds.
+fn cpu_micros(pid: u32, ticks_per_second: u64) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name: utime is field 14, stime 15 (1-based).
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks * 1_000_000 / ticks_per_second
+}
+
+fn ticks_per_second() -> u64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+}
+
+/// `INFO commandstats` as command -> calls.
+fn redis_calls(port: u16) -> BTreeMap<String, u64> {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "info", "commandstats"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("cmdstat_")?;
+            let (name, stats) = rest.split_once(':')?;
+            let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?.parse().ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+/// One connection's view of the sessions it owns.
+struct Owned {
+    cookies: Vec<String>,
+    /// The count each session must hold now.
+    expected: Vec<u64>,
+}
+
+/// A persistent HTTP/1.1 connection.
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+}
+
+impl Conn {
+    async fn open(port: u16) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(connection);
+        Self { sender }
+    }
+
+    /// `GET path` with an optional cookie: status, the cookie set (name=value), the body.
+    async fn get(&mut self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
+        self.sender.ready().await.unwrap();
+        let mut request = Request::get(path).header(header::HOST, "127.0.0.1");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = self.sender.send_request(request.body(Empty::new()).unwrap()).await.unwrap();
+        let status = response.status().as_u16();
+        let set_cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, set_cookie, String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+/// What one timed run measured.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    requests: u64,
+    seconds: f64,
+    latencies_us: Vec<u32>,
+    cpu_us: u64,
+    redis: BTreeMap<String, u64>,
+    cookie_changes: u64,
+    errors: u64,
+}
+
+impl Run {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        sorted.get(((sorted.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0) as f64
+    }
+    fn cpu_per_request(&self) -> f64 {
+        self.cpu_us as f64 / self.requests as f64
+    }
+    fn redis_per_request(&self) -> f64 {
+        self.redis.values().sum::<u64>() as f64 / self.requests as f64
+    }
+    /// Commands the server sent: commandstats also count what a script runs inside Redis;
+    /// sessionkit's save script runs exactly one GET and one SET per successful save.
+    fn redis_sent_per_request(&self) -> f64 {
+        let scripts = self.redis.get("evalsha").copied().unwrap_or(0) + self.redis.get("eval").copied().unwrap_or(0);
+        (self.redis.values().sum::<u64>() - 2 * scripts) as f64 / self.requests as f64
+    }
+}
+
+async fn timed_run(port: u16, redis_port: u16, pid: u32, tps: u64, path: &'static str, owned: &mut [Owned], seconds: u64) -> Run {
+    let stop = Arc::new(AtomicBool::new(false));
+    let cpu_before = cpu_micros(pid, tps);
+    let redis_before = redis_calls(redis_port);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let taken: Vec<Owned> = owned
+        .iter_mut()
+        .map(|o| Owned {
+            cookies: std::mem::take(&mut o.cookies),
+            expected: std::mem::take(&mut o.expected),
+        })
+        .collect();
+    for mut mine in taken {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(port).await;
+            let mut run = Run::default();
+            let mut next = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let i = next % mine.cookies.len().max(1);
+                next += 1;
+                let cookie = mine.cookies.get(i).cloned();
+                let sent = Instant::now();
+                let (status, set_cookie, body) = conn.get(path, cookie.as_deref()).await;
+                run.latencies_us.push(sent.elapsed().as_micros() as u32);
+                run.requests += 1;
+                if status != 200 {
+                    run.errors += 1;
+                }
+                if let (Some(set), Some(sent_cookie)) = (&set_cookie, &cookie)
+                    && set != sent_cookie
+                {
+                    run.cookie_changes += 1;
+                }
+                if path == "/" && !mine.cookies.is_empty() {
+                    mine.expected[i] += 1;
+                    if body.trim() != mine.expected[i].to_string() {
+                        run.errors += 1;
+                    }
+                }
+            }
+            (mine, run)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Run::default();
+    for (slot, task) in owned.iter_mut().zip(tasks) {
+        let (mine, run) = task.await.unwrap();
+        *slot = mine;
+        total.requests += run.requests;
+        total.latencies_us.extend(run.latencies_us);
+        total.cookie_changes += run.cookie_changes;
+        total.errors += run.errors;
+    }
+    total.seconds = started.elapsed().as_secs_f64();
+    total.cpu_us = cpu_micros(pid, tps) - cpu_before;
+    let redis_after = redis_calls(redis_port);
+    for (name, calls) in redis_after {
+        let delta = calls - redis_before.get(&name).copied().unwrap_or(0);
+        // The two INFO calls of the measurement itself are not the server's.
+        let delta = if name == "info" { delta.saturating_sub(1) } else { delta };
+        if delta > 0 {
+            total.redis.insert(name, delta);
+        }
+    }
+    total
+}
+
+#[tokio::main]
+async fn main() {
+    let rounds = setting("ROUNDS", 3);
+    let seconds = setting("SECONDS", 5) as u64;
+    let connections = setting("CONNECTIONS", 64);
+    let sessions = setting("SESSIONS", 1000);
+    let tps = ticks_per_second();
+    let examples = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+
+    // A private Redis, so nothing else shows in its statistics.
+    let redis_port = free_port();
+    let _redis = Process(
+        Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (./scripts/services installs it)"),
+    );
+    wait_for_port(redis_port).await;
+    let redis_url = format!("redis://127.0.0.1:{redis_port}");
+
+    println!(
+        "{rounds} rounds x {} servers x {} endpoints, {seconds} s each, {connections} connections, {sessions} sessions; {} cores",
+        SERVERS.len(),
+        ENDPOINTS.len(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    let mut results: BTreeMap<(usize, &str, usize), Run> = BTreeMap::new();
+    let mut lost = 0u64;
+    for round in 0..rounds {
+        for (name, binary, _) in SERVERS.iter() {
+            let port = free_port();
+            let process = Process(
+                Command::new(examples.join(binary))
+                    .env("PORT", port.to_string())
+                    .env("REDIS_URL", &redis_url)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("start {binary}: {e} (run scripts/bench)")),
+            );
+            wait_for_port(port).await;
+            let pid = process.0.id();
+
+            // Pre-create the sessions: one `GET /` each, without a cookie.
+            let mut owned: Vec<Owned> = (0..connections).map(|_| Owned { cookies: Vec::new(), expected: Vec::new() }).collect();
+            let mut conn = Conn::open(port).await;
+            for i in 0..sessions {
+                let (_, cookie, body) = conn.get("/", None).await;
+                if let Some(cookie) = cookie {
+                    let slot = &mut owned[i % connections];
+                    slot.cookies.push(cookie);
+                    slot.expected.push(body.trim().parse().unwrap_or(1));
+                }
+            }
+            drop(conn);
+
+            for (e, path) in ENDPOINTS.iter().enumerate() {
+                // A short warm-up, then the timed run.
+                let _ = timed_run(port, redis_port, pid, tps, path, &mut owned, 1).await;
+                let run = timed_run(port, redis_port, pid, tps, path, &mut owned, seconds).await;
+                results.insert((round, name, e), run);
+            }
+
+            // Every increment landed in its own session.
+            let mut conn = Conn::open(port).await;
+            for mine in &owned {
+                for (cookie, expected) in mine.cookies.iter().zip(&mine.expected) {
+                    let (_, _, body) = conn.get("/read", Some(cookie)).await;
+                    if body.trim() != expected.to_string() {
+                        lost += 1;
+                    }
+                }
+            }
+            eprintln!("round {} {name}: done", round + 1);
+            drop(process);
+        }
+    }
+
+    report(&results, rounds, lost);
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}
+
+fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u64) {
+    for (e, path) in ENDPOINTS.iter().enumerate() {
+        println!("\n## GET {path}\n");
+        println!("| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | errors |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for (name, _, framework) in SERVERS {
+            let runs: Vec<&Run> = (0..rounds).map(|r| &results[&(r, name, e)]).collect();
+            let plain = match framework {
+                Framework::Axum => "axum (no sessions)",
+                Framework::Actix => "actix-web (no sessions)",
+            };
+            let overhead: Vec<f64> = (0..rounds)
+                .map(|r| results[&(r, name, e)].cpu_per_request() - results[&(r, plain, e)].cpu_per_request())
+                .collect();
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2} ({:.2}) | {} |",
+                median(runs.iter().map(|r| r.rps()).collect()),
+                median(runs.iter().map(|r| r.percentile(0.5)).collect()),
+                median(runs.iter().map(|r| r.percentile(0.99)).collect()),
+                median(runs.iter().map(|r| r.cpu_per_request()).collect()),
+                median(overhead),
+                median(runs.iter().map(|r| r.redis_per_request()).collect()),
+                median(runs.iter().map(|r| r.redis_sent_per_request()).collect()),
+                runs.iter().map(|r| r.errors).sum::<u64>(),
+            );
+        }
+        if *path != "/static" {
+            let ratio = |f: &dyn Fn(usize) -> f64| median((0..rounds).map(f).collect());
+            let over = |r: usize, name: &str| {
+                let plain = if name == "actix-session" { "actix-web (no sessions)" } else { "axum (no sessions)" };
+                results[&(r, name, e)].cpu_per_request() - results[&(r, plain, e)].cpu_per_request()
+            };
+            let vs_best_peer = ratio(&|r| over(r, "sessionkit") / over(r, "tower-sessions").min(over(r, "actix-session")));
+            let vs_tower_rps = ratio(&|r| results[&(r, "sessionkit", e)].rps() / results[&(r, "tower-sessions", e)].rps());
+            let vs_actix_rps = ratio(&|r| results[&(r, "sessionkit", e)].rps() / results[&(r, "actix-session", e)].rps());
+            println!(
+                "\nmedian per-round ratios: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5); \
+                 req/s vs tower-sessions = {vs_tower_rps:.2} (target >= 1.2); req/s vs actix-session = {vs_actix_rps:.2}"
+            );
+            for (name, _, _) in SERVERS {
+                let breakdown = &results[&(0, name, e)].redis;
+                if !breakdown.is_empty() {
+                    let per: Vec<String> = breakdown
+                        .iter()
+                        .map(|(cmd, n)| format!("{cmd} {:.2}", *n as f64 / results[&(0, name, e)].requests as f64))
+                        .collect();
+                    println!("- {name} Redis commands per request (round 1): {}", per.join(", "));
+                }
+            }
+        }
+    }
+    println!("\nlost increments or sessions that fell back to a new one: {lost}");
+}
