@@ -23,7 +23,11 @@ const SERVERS: [(&str, &str, Framework); 5] = [
     ("tower-sessions", "server_tower_sessions", Framework::Axum),
     ("actix-session", "server_actix_session", Framework::Actix),
     ("axum (no sessions)", "server_axum_plain", Framework::Axum),
-    ("actix-web (no sessions)", "server_actix_plain", Framework::Actix),
+    (
+        "actix-web (no sessions)",
+        "server_actix_plain",
+        Framework::Actix,
+    ),
 ];
 
 const ENDPOINTS: [&str; 3] = ["/", "/read", "/static"];
@@ -35,11 +39,18 @@ enum Framework {
 }
 
 fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A child process killed on drop.
@@ -74,7 +85,11 @@ fn cpu_micros(pid: u32, ticks_per_second: u64) -> u64 {
 
 fn ticks_per_second() -> u64 {
     let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// `INFO commandstats` as command -> calls.
@@ -89,7 +104,11 @@ fn redis_calls(port: u16) -> BTreeMap<String, u64> {
         .filter_map(|line| {
             let rest = line.strip_prefix("cmdstat_")?;
             let (name, stats) = rest.split_once(':')?;
-            let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?.parse().ok()?;
+            let calls = stats
+                .split(',')
+                .find_map(|s| s.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
             Some((name.to_owned(), calls))
         })
         .collect()
@@ -111,7 +130,9 @@ impl Conn {
     async fn open(port: u16) -> Self {
         let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         stream.set_nodelay(true).unwrap();
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(connection);
         Self { sender }
     }
@@ -123,14 +144,22 @@ impl Conn {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = self.sender.send_request(request.body(Empty::new()).unwrap()).await.unwrap();
+        let response = self
+            .sender
+            .send_request(request.body(Empty::new()).unwrap())
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let set_cookie = response
             .headers()
             .get(header::SET_COOKIE)
             .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, set_cookie, String::from_utf8_lossy(&body).into_owned())
+        (
+            status,
+            set_cookie,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
     }
 }
 
@@ -153,7 +182,10 @@ impl Run {
     fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies_us.clone();
         sorted.sort_unstable();
-        sorted.get(((sorted.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0) as f64
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0) as f64
     }
     fn cpu_per_request(&self) -> f64 {
         self.cpu_us as f64 / self.requests as f64
@@ -164,12 +196,21 @@ impl Run {
     /// Commands the server sent: commandstats also count what a script runs inside Redis;
     /// sessionkit's save script runs exactly one GET and one SET per successful save.
     fn redis_sent_per_request(&self) -> f64 {
-        let scripts = self.redis.get("evalsha").copied().unwrap_or(0) + self.redis.get("eval").copied().unwrap_or(0);
+        let scripts = self.redis.get("evalsha").copied().unwrap_or(0)
+            + self.redis.get("eval").copied().unwrap_or(0);
         (self.redis.values().sum::<u64>() - 2 * scripts) as f64 / self.requests as f64
     }
 }
 
-async fn timed_run(port: u16, redis_port: u16, pid: u32, tps: u64, path: &'static str, owned: &mut [Owned], seconds: u64) -> Run {
+async fn timed_run(
+    port: u16,
+    redis_port: u16,
+    pid: u32,
+    tps: u64,
+    path: &'static str,
+    owned: &mut [Owned],
+    seconds: u64,
+) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_micros(pid, tps);
     let redis_before = redis_calls(redis_port);
@@ -231,7 +272,11 @@ async fn timed_run(port: u16, redis_port: u16, pid: u32, tps: u64, path: &'stati
     for (name, calls) in redis_after {
         let delta = calls - redis_before.get(&name).copied().unwrap_or(0);
         // The two INFO calls of the measurement itself are not the server's.
-        let delta = if name == "info" { delta.saturating_sub(1) } else { delta };
+        let delta = if name == "info" {
+            delta.saturating_sub(1)
+        } else {
+            delta
+        };
         if delta > 0 {
             total.redis.insert(name, delta);
         }
@@ -246,13 +291,26 @@ async fn main() {
     let connections = setting("CONNECTIONS", 64);
     let sessions = setting("SESSIONS", 1000);
     let tps = ticks_per_second();
-    let examples = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let examples = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
 
     // A private Redis, so nothing else shows in its statistics.
     let redis_port = free_port();
     let _redis = Process(
         Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &redis_port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server (./scripts/services installs it)"),
@@ -264,7 +322,9 @@ async fn main() {
         "{rounds} rounds x {} servers x {} endpoints, {seconds} s each, {connections} connections, {sessions} sessions; {} cores",
         SERVERS.len(),
         ENDPOINTS.len(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
     );
     let mut results: BTreeMap<(usize, &str, usize), Run> = BTreeMap::new();
     let mut lost = 0u64;
@@ -283,7 +343,12 @@ async fn main() {
             let pid = process.0.id();
 
             // Pre-create the sessions: one `GET /` each, without a cookie.
-            let mut owned: Vec<Owned> = (0..connections).map(|_| Owned { cookies: Vec::new(), expected: Vec::new() }).collect();
+            let mut owned: Vec<Owned> = (0..connections)
+                .map(|_| Owned {
+                    cookies: Vec::new(),
+                    expected: Vec::new(),
+                })
+                .collect();
             let mut conn = Conn::open(port).await;
             for i in 0..sessions {
                 let (_, cookie, body) = conn.get("/", None).await;
@@ -328,7 +393,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u64) {
     for (e, path) in ENDPOINTS.iter().enumerate() {
         println!("\n## GET {path}\n");
-        println!("| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | errors |");
+        println!(
+            "| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | errors |"
+        );
         println!("|---|---|---|---|---|---|---|---|");
         for (name, _, framework) in SERVERS {
             let runs: Vec<&Run> = (0..rounds).map(|r| &results[&(r, name, e)]).collect();
@@ -337,7 +404,10 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 Framework::Actix => "actix-web (no sessions)",
             };
             let overhead: Vec<f64> = (0..rounds)
-                .map(|r| results[&(r, name, e)].cpu_per_request() - results[&(r, plain, e)].cpu_per_request())
+                .map(|r| {
+                    results[&(r, name, e)].cpu_per_request()
+                        - results[&(r, plain, e)].cpu_per_request()
+                })
                 .collect();
             println!(
                 "| {name} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2} ({:.2}) | {} |",
@@ -354,12 +424,22 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
         if *path != "/static" {
             let ratio = |f: &dyn Fn(usize) -> f64| median((0..rounds).map(f).collect());
             let over = |r: usize, name: &str| {
-                let plain = if name == "actix-session" { "actix-web (no sessions)" } else { "axum (no sessions)" };
+                let plain = if name == "actix-session" {
+                    "actix-web (no sessions)"
+                } else {
+                    "axum (no sessions)"
+                };
                 results[&(r, name, e)].cpu_per_request() - results[&(r, plain, e)].cpu_per_request()
             };
-            let vs_best_peer = ratio(&|r| over(r, "sessionkit") / over(r, "tower-sessions").min(over(r, "actix-session")));
-            let vs_tower_rps = ratio(&|r| results[&(r, "sessionkit", e)].rps() / results[&(r, "tower-sessions", e)].rps());
-            let vs_actix_rps = ratio(&|r| results[&(r, "sessionkit", e)].rps() / results[&(r, "actix-session", e)].rps());
+            let vs_best_peer = ratio(&|r| {
+                over(r, "sessionkit") / over(r, "tower-sessions").min(over(r, "actix-session"))
+            });
+            let vs_tower_rps = ratio(&|r| {
+                results[&(r, "sessionkit", e)].rps() / results[&(r, "tower-sessions", e)].rps()
+            });
+            let vs_actix_rps = ratio(&|r| {
+                results[&(r, "sessionkit", e)].rps() / results[&(r, "actix-session", e)].rps()
+            });
             println!(
                 "\nmedian per-round ratios: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5); \
                  req/s vs tower-sessions = {vs_tower_rps:.2} (target >= 1.2); req/s vs actix-session = {vs_actix_rps:.2}"
@@ -369,9 +449,17 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 if !breakdown.is_empty() {
                     let per: Vec<String> = breakdown
                         .iter()
-                        .map(|(cmd, n)| format!("{cmd} {:.2}", *n as f64 / results[&(0, name, e)].requests as f64))
+                        .map(|(cmd, n)| {
+                            format!(
+                                "{cmd} {:.2}",
+                                *n as f64 / results[&(0, name, e)].requests as f64
+                            )
+                        })
                         .collect();
-                    println!("- {name} Redis commands per request (round 1): {}", per.join(", "));
+                    println!(
+                        "- {name} Redis commands per request (round 1): {}",
+                        per.join(", ")
+                    );
                 }
             }
         }

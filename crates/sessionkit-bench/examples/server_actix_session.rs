@@ -12,16 +12,26 @@ async fn increment(session: Session) -> String {
 }
 
 async fn read(session: Session) -> String {
-    session.get::<u64>("refreshed").unwrap().unwrap_or(0).to_string()
+    session
+        .get::<u64>("refreshed")
+        .unwrap()
+        .unwrap_or(0)
+        .to_string()
 }
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let store = RedisSessionStore::new(std::env::var("REDIS_URL").unwrap()).await.unwrap();
+    let store = RedisSessionStore::new(std::env::var("REDIS_URL").unwrap())
+        .await
+        .unwrap();
     let key = Key::generate();
     HttpServer::new(move || {
         App::new()
-            .wrap(SessionMiddleware::builder(store.clone(), key.clone()).cookie_secure(false).build())
+            .wrap(
+                SessionMiddleware::builder(store.clone(), key.clone())
+                    .cookie_secure(false)
+                    .build(),
+            )
             .route("/", web::get().to(increment))
             .route("/read", web::get().to(read))
             .route("/static", web::get().to(|| async { "static" }))

@@ -10,6 +10,8 @@ async fn main() {
         .route("/read", get(|| async { 1u64.to_string() }))
         .route("/static", get(|| async { "static" }));
     let port: u16 = std::env::var("PORT").unwrap().parse().unwrap();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     axum::serve(listener, app).await.unwrap();
 }

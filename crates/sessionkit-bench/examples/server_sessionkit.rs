@@ -17,19 +17,27 @@ async fn increment(session: Session) -> Result<String, SessionError> {
 }
 
 async fn read(session: Session) -> Result<String, SessionError> {
-    Ok(session.get::<u64>("refreshed").await?.unwrap_or(0).to_string())
+    Ok(session
+        .get::<u64>("refreshed")
+        .await?
+        .unwrap_or(0)
+        .to_string())
 }
 
 #[tokio::main]
 async fn main() {
-    let store = RedisStore::connect(&std::env::var("REDIS_URL").unwrap()).await.unwrap();
+    let store = RedisStore::connect(&std::env::var("REDIS_URL").unwrap())
+        .await
+        .unwrap();
     let sessions = Sessions::new(Arc::new(store), SessionConfig::default()).unwrap();
     let app = Router::new()
         .route("/", get(increment))
         .route("/read", get(read))
         .route("/static", get(|| async { "static" }))
         .layer(SessionLayer::new(sessions));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port()))
+        .await
+        .unwrap();
     axum::serve(listener, app).await.unwrap();
 }
 

@@ -13,7 +13,12 @@ async fn increment(session: Session) -> String {
 }
 
 async fn read(session: Session) -> String {
-    session.get::<u64>("refreshed").await.unwrap().unwrap_or(0).to_string()
+    session
+        .get::<u64>("refreshed")
+        .await
+        .unwrap()
+        .unwrap_or(0)
+        .to_string()
 }
 
 #[tokio::main]
@@ -28,7 +33,9 @@ async fn main() {
         .route("/read", get(read))
         .route("/static", get(|| async { "static" }))
         .layer(layer);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port()))
+        .await
+        .unwrap();
     axum::serve(listener, app).await.unwrap();
 }
 

@@ -37,16 +37,23 @@ impl SessionCookies {
     /// signed) id. Anything else means "no session": malformed values, bad signatures, and
     /// several different values (which would let a sibling domain plant a session).
     pub(crate) fn find_id<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]>) -> Option<Id> {
-        let mut found: Option<String> = None;
+        let name = self.config.name.as_bytes();
+        let mut found: Option<&'a [u8]> = None;
         for header in headers {
-            let header = String::from_utf8_lossy(header);
-            for cookie in Cookie::split_parse(header.as_ref()).flatten() {
-                if cookie.name() != self.config.name {
+            // `name=value` pairs separated by `;` (RFC 6265 section 5.4); the bytes are
+            // compared as they are, so a header that is not UTF-8 costs nothing extra.
+            for pair in header.split(|b| *b == b';') {
+                let pair = pair.trim_ascii();
+                let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+                    continue;
+                };
+                if pair[..eq].trim_ascii() != name {
                     continue;
                 }
-                match &found {
-                    None => found = Some(cookie.value().to_owned()),
-                    Some(previous) if previous == cookie.value() => {}
+                let value = strip_quotes(pair[eq + 1..].trim_ascii());
+                match found {
+                    None => found = Some(value),
+                    Some(previous) if previous == value => {}
                     Some(_) => {
                         tracing::debug!(
                             cookie = %self.config.name,
@@ -59,8 +66,8 @@ impl SessionCookies {
         }
         let value = found?;
         match &self.signer {
-            Some(signer) => signer.verify(value.as_bytes()),
-            None => Id::parse(&value),
+            Some(signer) => signer.verify(value),
+            None => Id::parse_bytes(value),
         }
     }
 
@@ -208,5 +215,13 @@ mod tests {
         ] {
             assert!(removal.contains(part), "{removal} lacks {part}");
         }
+    }
+}
+
+/// A cookie value without the optional surrounding double quotes (RFC 6265 `cookie-value`).
+fn strip_quotes(value: &[u8]) -> &[u8] {
+    match value {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
     }
 }

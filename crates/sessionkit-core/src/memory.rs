@@ -205,6 +205,11 @@ impl SessionStore for MemoryStore {
         self.lock().entries.remove(id);
         Ok(())
     }
+
+    /// Calls never wait.
+    fn call_timeout(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::ZERO)
+    }
 }
 
 #[async_trait]

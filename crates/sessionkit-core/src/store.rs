@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
@@ -56,7 +56,7 @@ pub type DynSessionStore = Arc<dyn SessionStore>;
 /// ```
 /// use std::collections::HashMap;
 /// use std::sync::Mutex;
-/// use std::time::SystemTime;
+/// use std::time::{Duration, SystemTime};
 ///
 /// use async_trait::async_trait;
 /// use bytes::Bytes;
@@ -158,6 +158,14 @@ pub trait SessionStore: Send + Sync + Debug {
     /// # Errors
     /// Backend failures only; deleting a missing record succeeds.
     async fn delete(&self, id: &Id) -> Result<(), Error>;
+
+    /// The limit the store itself puts on every call, if it has one (`Duration::ZERO` for
+    /// a store that never waits). The request lifecycle adds its own timer only when this
+    /// is `None` or longer than its configured timeout, so a call is never timed twice.
+    /// The default, `None`, is always safe.
+    fn call_timeout(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A store that must remove expired records itself (SQL tables, the memory store), unlike
@@ -198,6 +206,10 @@ macro_rules! forward_session_store {
 
             async fn delete(&self, id: &Id) -> Result<(), Error> {
                 (**self).delete(id).await
+            }
+
+            fn call_timeout(&self) -> Option<Duration> {
+                (**self).call_timeout()
             }
         }
 

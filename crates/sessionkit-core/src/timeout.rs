@@ -88,4 +88,8 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
     async fn delete(&self, id: &Id) -> Result<(), Error> {
         self.bounded(self.inner.delete(id)).await
     }
+
+    fn call_timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
 }

@@ -84,6 +84,9 @@ pub struct RedisStore {
     connection: Connection,
     prefix: Arc<str>,
     timeout: Duration,
+    /// Whether the client enforces `timeout` on every command itself (a multiplexed or
+    /// cluster connection this store configured), so no second timer is needed.
+    client_bounded: bool,
 }
 
 /// The SHA-1 of [`SAVE_SCRIPT`], as `EVALSHA` wants it.
@@ -134,6 +137,7 @@ impl RedisStore {
             connection,
             prefix: DEFAULT_KEY_PREFIX.into(),
             timeout: DEFAULT_TIMEOUT,
+            client_bounded: false,
         }
     }
 
@@ -146,6 +150,7 @@ impl RedisStore {
     /// Bounds every command by `timeout` (default 1 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.client_bounded = false;
         self
     }
 
@@ -172,7 +177,11 @@ impl RedisStore {
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, Error> {
-        self.bounded(self.connection.query(cmd)).await
+        if self.client_bounded {
+            self.connection.query(cmd).await
+        } else {
+            self.bounded(self.connection.query(cmd)).await
+        }
     }
 }
 
@@ -309,9 +318,17 @@ impl RedisStoreBuilder {
                     backend: BACKEND,
                     after: timeout,
                 })??;
-        Ok(RedisStore::new(connection)
+        // The multiplexed and cluster clients were given `timeout` as their response and
+        // connection timeouts above; pools and Sentinel are bounded by the store.
+        let client_bounded = matches!(
+            connection,
+            Connection::Multiplexed(_) | Connection::Cluster(_)
+        );
+        let mut store = RedisStore::new(connection)
             .with_key_prefix(self.prefix)
-            .with_timeout(timeout))
+            .with_timeout(timeout);
+        store.client_bounded = client_bounded;
+        Ok(store)
     }
 }
 
@@ -458,6 +475,10 @@ impl SessionStore for RedisStore {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(id));
         self.query::<Value>(&cmd).await.map(drop)
+    }
+
+    fn call_timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
     }
 }
 

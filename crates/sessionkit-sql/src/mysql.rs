@@ -237,6 +237,10 @@ impl SessionStore for SqlStore<MySql> {
         let query = sqlx::query(self.inner.sql.delete.clone()).bind(self.key(id));
         self.bounded(query.execute(self.pool())).await.map(drop)
     }
+
+    fn call_timeout(&self) -> Option<std::time::Duration> {
+        Some(self.timeout())
+    }
 }
 
 #[async_trait]

@@ -218,6 +218,10 @@ impl SessionStore for SqlStore<Sqlite> {
         let query = sqlx::query(self.inner.sql.delete.clone()).bind(self.key(id));
         self.bounded(query.execute(self.pool())).await.map(drop)
     }
+
+    fn call_timeout(&self) -> Option<Duration> {
+        Some(self.timeout())
+    }
 }
 
 #[async_trait]

@@ -117,6 +117,11 @@ impl<D: Dialect> SqlStore<D> {
         &self.inner.pool
     }
 
+    /// The limit on every call.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// The table.
     pub fn table(&self) -> &TableName {
         &self.inner.table

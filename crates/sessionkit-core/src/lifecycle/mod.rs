@@ -40,3 +40,30 @@ mod tests {
         assert_send(&async move { sessions.finish(&session).await });
     }
 }
+
+#[cfg(test)]
+mod timer_tests {
+    use super::*;
+    use crate::{DynSessionStore, MemoryStore, SessionConfig, TimeoutStore};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn stores_that_bound_their_calls_are_not_timed_twice() {
+        let memory: DynSessionStore = Arc::new(MemoryStore::new());
+        let sessions = Sessions::new(memory, SessionConfig::default()).unwrap();
+        assert!(
+            !format!("{sessions:?}").contains("TimeoutStore"),
+            "{sessions:?}"
+        );
+
+        // A store with a longer limit of its own than the configured one gets the timer.
+        let slow: DynSessionStore = Arc::new(TimeoutStore::new(
+            MemoryStore::new(),
+            Duration::from_secs(30),
+        ));
+        let sessions = Sessions::new(slow, SessionConfig::default()).unwrap();
+        let debug = format!("{sessions:?}");
+        assert_eq!(debug.matches("TimeoutStore").count(), 2, "{debug}");
+    }
+}

@@ -254,7 +254,7 @@ impl Session {
     }
 
     pub(crate) fn store(&self) -> &dyn SessionStore {
-        &self.inner.shared.store
+        &*self.inner.shared.store
     }
 }
 

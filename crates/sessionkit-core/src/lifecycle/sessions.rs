@@ -11,8 +11,10 @@ use crate::{
     DynClock, DynSessionStore, Error, Id, SessionConfig, SessionData, SystemClock, TimeoutStore,
 };
 
-/// The request lifecycle shared by all requests: the store (bounded by the configured
-/// timeout), the configuration, the cookie codec and the clock. Cheap to clone.
+/// The request lifecycle shared by all requests: the store (every call bounded by the
+/// configured timeout: by the store itself when it says so through
+/// [`SessionStore::call_timeout`](crate::SessionStore::call_timeout), otherwise by a
+/// [`TimeoutStore`]), the configuration, the cookie codec and the clock. Cheap to clone.
 ///
 /// A web adapter calls [`Sessions::start`] with the request's `Cookie` headers, hands the
 /// [`Session`] to the handler, then calls [`Sessions::finish`] and adds the returned
@@ -45,7 +47,8 @@ pub struct Sessions {
 }
 
 pub(crate) struct Shared {
-    pub(crate) store: TimeoutStore<DynSessionStore>,
+    /// The store, behind a [`TimeoutStore`] unless it bounds its calls itself.
+    pub(crate) store: DynSessionStore,
     pub(crate) config: SessionConfig,
     pub(crate) cookies: SessionCookies,
     pub(crate) clock: DynClock,
@@ -71,9 +74,17 @@ impl Sessions {
         clock: DynClock,
     ) -> Result<Self, Error> {
         config.validate()?;
+        let bounded = store
+            .call_timeout()
+            .is_some_and(|limit| limit <= config.store_timeout);
+        let store: DynSessionStore = if bounded {
+            store
+        } else {
+            Arc::new(TimeoutStore::new(store, config.store_timeout))
+        };
         Ok(Self {
             shared: Arc::new(Shared {
-                store: TimeoutStore::new(store, config.store_timeout),
+                store,
                 cookies: SessionCookies::new(&config),
                 config,
                 clock,
@@ -135,7 +146,7 @@ impl Shared {
 impl fmt::Debug for Sessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sessions")
-            .field("store", self.shared.store.inner())
+            .field("store", &self.shared.store)
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
