@@ -114,6 +114,14 @@ impl SessionCookies {
     }
 }
 
+/// A cookie value without the optional surrounding double quotes (RFC 6265 `cookie-value`).
+fn strip_quotes(value: &[u8]) -> &[u8] {
+    match value {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,13 +223,5 @@ mod tests {
         ] {
             assert!(removal.contains(part), "{removal} lacks {part}");
         }
-    }
-}
-
-/// A cookie value without the optional surrounding double quotes (RFC 6265 `cookie-value`).
-fn strip_quotes(value: &[u8]) -> &[u8] {
-    match value {
-        [b'"', inner @ .., b'"'] => inner,
-        other => other,
     }
 }
