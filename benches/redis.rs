@@ -11,9 +11,12 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+mod common;
+
+use common::payload;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redis::aio::ConnectionManager;
-use sessionkit::{Codec, Id, SessionData, SessionStore};
+use sessionkit::{Id, SessionStore};
 use sessionkit_redis::{ConnectionKind, RedisStore};
 use tokio::runtime::Runtime;
 
@@ -30,16 +33,6 @@ if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 ";
-
-fn payload() -> Vec<u8> {
-    let mut data = SessionData::new();
-    data.insert("_permanent", &true).unwrap();
-    data.insert("refreshed", &41u32).unwrap();
-    data.insert("username", "ada.lovelace").unwrap();
-    data.insert("csrf_token", "c2b1f0a8e7d6c5b4a3928170f6e5d4c3b2a19080")
-        .unwrap();
-    Codec::MessagePack.encode(&data).unwrap()
-}
 
 fn expires() -> SystemTime {
     SystemTime::now() + Duration::from_millis(TTL_MS)

@@ -8,20 +8,13 @@
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::payload;
 use criterion::{Criterion, criterion_group, criterion_main};
-use sessionkit::{Codec, Id, SessionData, SessionStore};
+use sessionkit::{Id, SessionStore};
 use sessionkit_sql::{MySqlStore, PostgresStore, SqlStore, SqliteStore, sqlx};
 use tokio::runtime::Runtime;
-
-fn payload() -> Vec<u8> {
-    let mut data = SessionData::new();
-    data.insert("_permanent", &true).unwrap();
-    data.insert("refreshed", &41u32).unwrap();
-    data.insert("username", "ada.lovelace").unwrap();
-    data.insert("csrf_token", "c2b1f0a8e7d6c5b4a3928170f6e5d4c3b2a19080")
-        .unwrap();
-    Codec::MessagePack.encode(&data).unwrap()
-}
 
 fn expires() -> SystemTime {
     SystemTime::now() + Duration::from_secs(600)

@@ -40,5 +40,5 @@ pub use memory::MemoryStore;
 pub use record::{Record, Version};
 pub use signer::{CookieSigner, SignerFormat};
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
-pub use timeout::TimeoutStore;
+pub use timeout::{TimeoutStore, bounded};
 pub use timestamp::{TIMESTAMP_EXT, Timestamp};

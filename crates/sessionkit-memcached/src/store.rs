@@ -102,12 +102,7 @@ impl MemcachedStore {
     }
 
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                backend: "memcached",
-                after: self.timeout,
-            })?
+        sessionkit_core::bounded("memcached", self.timeout, call).await
     }
 }
 

@@ -168,12 +168,7 @@ impl RedisStore {
     }
 
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                backend: BACKEND,
-                after: self.timeout,
-            })?
+        sessionkit_core::bounded(BACKEND, self.timeout, call).await
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, Error> {

@@ -38,6 +38,7 @@
 //! any statement. No compile-time-checked macros are used, so building needs no database.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dialect_macros;
 mod error;
 mod store;
 mod table;

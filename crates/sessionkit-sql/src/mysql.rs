@@ -3,14 +3,12 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use sessionkit_core::{Error, ExpiredDeletion, Id, Record, SessionStore, Version};
-use sqlx::Row;
+use sessionkit_core::{Error, Id, Record, SessionStore, Version};
 use sqlx::mysql::MySqlPoolOptions;
 
 use crate::TableName;
 use crate::error::is_unique_violation;
-use crate::store::{CLEANUP_BATCH, Dialect, SqlStore, Statements, sql, unix_ms};
+use crate::store::{Dialect, SqlStore, Statements, sql, unix_ms};
 
 /// The MySQL / MariaDB dialect.
 #[derive(Debug, Clone, Copy)]
@@ -94,26 +92,6 @@ impl SqlStore<MySql> {
             .map_err(|e| crate::error::connect_error(MySql::NAME, url, e))?;
         Ok(Self::new(pool))
     }
-
-    /// Creates the table and its expiry index if they do not exist.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn migrate(&self) -> Result<(), Error> {
-        for statement in self.ddl() {
-            sqlx::query(sql(statement))
-                .execute(self.pool())
-                .await
-                .map_err(|e| crate::error::from_sqlx(MySql::NAME, e))?;
-        }
-        Ok(())
-    }
-}
-
-fn record(row: &sqlx::mysql::MySqlRow) -> Result<Record, sqlx::Error> {
-    let data: Vec<u8> = row.try_get(0)?;
-    let version: i64 = row.try_get(1)?;
-    Ok(Record::new(Bytes::from(data), Version::new(version as u64)))
 }
 
 #[async_trait]
@@ -243,23 +221,4 @@ impl SessionStore for SqlStore<MySql> {
     }
 }
 
-#[async_trait]
-impl ExpiredDeletion for SqlStore<MySql> {
-    async fn delete_expired(&self) -> Result<u64, Error> {
-        let now = self.now_ms();
-        let mut total = 0;
-        loop {
-            let query = sqlx::query(self.inner.sql.delete_expired.clone())
-                .bind(now)
-                .bind(CLEANUP_BATCH);
-            let deleted = self
-                .bounded(query.execute(self.pool()))
-                .await?
-                .rows_affected();
-            total += deleted;
-            if deleted < CLEANUP_BATCH as u64 {
-                return Ok(total);
-            }
-        }
-    }
-}
+crate::dialect_macros::common_impls!(MySql, sqlx::mysql::MySqlRow);

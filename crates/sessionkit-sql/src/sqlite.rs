@@ -1,16 +1,13 @@
 //! SQLite.
 
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use sessionkit_core::{Error, ExpiredDeletion, Id, Record, SessionStore, Version};
-use sqlx::Row;
+use sessionkit_core::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::TableName;
-use crate::store::{CLEANUP_BATCH, Dialect, SqlStore, Statements, sql, unix_ms};
+use crate::store::{Dialect, SqlStore, Statements, sql};
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy)]
@@ -106,141 +103,7 @@ impl SqlStore<Sqlite> {
             .map_err(|e| crate::error::connect_error(Sqlite::NAME, url, e))?;
         Ok(Self::new(pool))
     }
-
-    /// Creates the table and its expiry index if they do not exist.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn migrate(&self) -> Result<(), Error> {
-        for statement in self.ddl() {
-            sqlx::query(sql(statement))
-                .execute(self.pool())
-                .await
-                .map_err(|e| crate::error::from_sqlx(Sqlite::NAME, e))?;
-        }
-        Ok(())
-    }
 }
 
-fn record(row: &sqlx::sqlite::SqliteRow) -> Result<Record, sqlx::Error> {
-    let data: Vec<u8> = row.try_get(0)?;
-    let version: i64 = row.try_get(1)?;
-    Ok(Record::new(Bytes::from(data), Version::new(version as u64)))
-}
-
-#[async_trait]
-impl SessionStore for SqlStore<Sqlite> {
-    async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        let query = sqlx::query(self.inner.sql.create.clone())
-            .bind(self.key(id))
-            .bind(payload)
-            .bind(unix_ms(expires_at))
-            .bind(self.now_ms());
-        let done = self.bounded(query.execute(self.pool())).await?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(Error::Collision)
-        }
-    }
-
-    async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
-        let query = sqlx::query(self.inner.sql.load.clone())
-            .bind(self.key(id))
-            .bind(self.now_ms());
-        let row = self.bounded(query.fetch_optional(self.pool())).await?;
-        row.map(|r| record(&r))
-            .transpose()
-            .map_err(|e| crate::error::from_sqlx(Sqlite::NAME, e))
-    }
-
-    async fn load_and_touch(
-        &self,
-        id: &Id,
-        expires_at: SystemTime,
-    ) -> Result<Option<Record>, Error> {
-        let query = sqlx::query(self.inner.sql.load_and_touch.clone())
-            .bind(self.key(id))
-            .bind(self.now_ms())
-            .bind(unix_ms(expires_at));
-        let row = self.bounded(query.fetch_optional(self.pool())).await?;
-        row.map(|r| record(&r))
-            .transpose()
-            .map_err(|e| crate::error::from_sqlx(Sqlite::NAME, e))
-    }
-
-    async fn save(
-        &self,
-        id: &Id,
-        payload: &[u8],
-        expires_at: SystemTime,
-        expected: Version,
-    ) -> Result<(), Error> {
-        let key = self.key(id);
-        let now = self.now_ms();
-        let query = sqlx::query(self.inner.sql.save.clone())
-            .bind(&key)
-            .bind(payload)
-            .bind(unix_ms(expires_at))
-            .bind(expected.get() as i64)
-            .bind(now);
-        if self
-            .bounded(query.execute(self.pool()))
-            .await?
-            .rows_affected()
-            == 1
-        {
-            return Ok(());
-        }
-        let live = sqlx::query(self.inner.sql.live_version.clone())
-            .bind(&key)
-            .bind(now);
-        match self.bounded(live.fetch_optional(self.pool())).await? {
-            None => Err(Error::Gone),
-            Some(_) => Err(Error::Conflict),
-        }
-    }
-
-    async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
-        let query = sqlx::query(self.inner.sql.touch.clone())
-            .bind(self.key(id))
-            .bind(unix_ms(expires_at))
-            .bind(self.now_ms());
-        let done = self.bounded(query.execute(self.pool())).await?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(Error::Gone)
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> Result<(), Error> {
-        let query = sqlx::query(self.inner.sql.delete.clone()).bind(self.key(id));
-        self.bounded(query.execute(self.pool())).await.map(drop)
-    }
-
-    fn call_timeout(&self) -> Option<Duration> {
-        Some(self.timeout())
-    }
-}
-
-#[async_trait]
-impl ExpiredDeletion for SqlStore<Sqlite> {
-    async fn delete_expired(&self) -> Result<u64, Error> {
-        let now = self.now_ms();
-        let mut total = 0;
-        loop {
-            let query = sqlx::query(self.inner.sql.delete_expired.clone())
-                .bind(now)
-                .bind(CLEANUP_BATCH);
-            let deleted = self
-                .bounded(query.execute(self.pool()))
-                .await?
-                .rows_affected();
-            total += deleted;
-            if deleted < CLEANUP_BATCH as u64 {
-                return Ok(total);
-            }
-        }
-    }
-}
+crate::dialect_macros::common_impls!(Sqlite, sqlx::sqlite::SqliteRow);
+crate::dialect_macros::returning_session_store!(Sqlite);
