@@ -67,6 +67,20 @@ impl Id {
         }
     }
 
+    /// The store key of this id: `prefix` followed by the text form (`session:` + id, as
+    /// Flask-Session), in one allocation.
+    ///
+    /// ```
+    /// let id = sessionkit_core::Id::random();
+    /// assert_eq!(id.key("session:"), format!("session:{id}"));
+    /// ```
+    pub fn key(&self, prefix: &str) -> String {
+        let mut key = String::with_capacity(prefix.len() + Self::ENCODED_LEN);
+        key.push_str(prefix);
+        key.push_str(&self.encode());
+        key
+    }
+
     /// Writes the text form into a fixed buffer, without allocating.
     pub fn encode(&self) -> EncodedId {
         let mut out = [0u8; Self::ENCODED_LEN];

@@ -86,10 +86,7 @@ impl MemcachedStore {
 
     /// The memcached key of `id`: prefix + id, as Flask-Session.
     pub fn key(&self, id: &Id) -> String {
-        let mut key = String::with_capacity(self.prefix.len() + Id::ENCODED_LEN);
-        key.push_str(&self.prefix);
-        key.push_str(&id.encode());
-        key
+        id.key(&self.prefix)
     }
 
     /// The server (`host:port`) that holds `id`.

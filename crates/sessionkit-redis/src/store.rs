@@ -161,10 +161,7 @@ impl RedisStore {
 
     /// The Redis key of `id`: prefix + id, as Flask-Session.
     pub fn key(&self, id: &Id) -> String {
-        let mut key = String::with_capacity(self.prefix.len() + Id::ENCODED_LEN);
-        key.push_str(&self.prefix);
-        key.push_str(&id.encode());
-        key
+        id.key(&self.prefix)
     }
 
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {

@@ -135,10 +135,7 @@ impl<D: Dialect> SqlStore<D> {
 
     /// The key of `id`: prefix + id.
     pub fn key(&self, id: &Id) -> String {
-        let mut key = String::with_capacity(self.inner.prefix.len() + Id::ENCODED_LEN);
-        key.push_str(&self.inner.prefix);
-        key.push_str(&id.encode());
-        key
+        id.key(&self.inner.prefix)
     }
 
     /// Unix milliseconds now, on the store's clock.
