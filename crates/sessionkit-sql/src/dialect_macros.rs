@@ -57,6 +57,7 @@ macro_rules! common_impls {
 /// `SessionStore` for the dialects whose `UPDATE` has `RETURNING` and whose insert takes
 /// over an expired row by itself (PostgreSQL, SQLite): the statements differ, the calls
 /// and their parameters do not.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 macro_rules! returning_session_store {
     ($dialect:ident) => {
         #[::async_trait::async_trait]
@@ -169,4 +170,6 @@ macro_rules! returning_session_store {
     };
 }
 
-pub(crate) use {common_impls, returning_session_store};
+pub(crate) use common_impls;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub(crate) use returning_session_store;
