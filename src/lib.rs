@@ -26,8 +26,19 @@
 //! # }).unwrap();
 //! ```
 //!
-//! Web apps use the [`axum`] module (feature `axum`, on by default): one call,
-//! [`axum::layer_from_env`], builds the session layer for the configured store.
+//! # Features
+//!
+//! | Feature | Adds |
+//! |---|---|
+//! | `axum` (default) | the tower / axum adapter, `axum::layer_from_env()` |
+//! | `redis` | `SESSION_TYPE=redis` (`sessionkit-redis`) |
+//! | `memcached` | `SESSION_TYPE=memcached` (`sessionkit-memcached`) |
+//! | `postgres`, `mysql`, `sqlite` | the SQL stores (`sessionkit-sql`) |
+//! | `testing` | `testing::TestStore` for an application's own tests |
+//! | `full` | every backend and adapter |
+//!
+//! Web apps use the `axum` module (feature `axum`, on by default): one call,
+//! `sessionkit::axum::layer_from_env()`, builds the session layer for the configured store.
 //!
 //! The pieces live in their own crates, usable without this facade:
 //! [`sessionkit_core`] (ids, data, codecs, the [`SessionStore`] contract, the request

@@ -270,4 +270,8 @@ impl SessionStore for Recorded {
         self.created().remove(id);
         Ok(())
     }
+
+    fn call_timeout(&self) -> Option<std::time::Duration> {
+        self.inner.call_timeout()
+    }
 }
