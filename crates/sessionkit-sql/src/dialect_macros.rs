@@ -21,14 +21,38 @@ macro_rules! common_impls {
             }
         }
 
-        fn record(row: &$row) -> Result<sessionkit_core::Record, sqlx::Error> {
+        /// The record in an optional row.
+        fn record(
+            row: Option<$row>,
+        ) -> Result<Option<sessionkit_core::Record>, sessionkit_core::Error> {
             use sqlx::Row as _;
-            let data: Vec<u8> = row.try_get(0)?;
-            let version: i64 = row.try_get(1)?;
-            Ok(sessionkit_core::Record::new(
-                bytes::Bytes::from(data),
-                sessionkit_core::Version::new(version as u64),
-            ))
+            let Some(row) = row else { return Ok(None) };
+            let decode = |row: &$row| -> Result<sessionkit_core::Record, sqlx::Error> {
+                let data: Vec<u8> = row.try_get(0)?;
+                let version: i64 = row.try_get(1)?;
+                Ok(sessionkit_core::Record::new(
+                    bytes::Bytes::from(data),
+                    sessionkit_core::Version::new(version as u64),
+                ))
+            };
+            decode(&row)
+                .map(Some)
+                .map_err(|e| crate::error::from_sqlx($dialect::NAME, e))
+        }
+
+        impl crate::SqlStore<$dialect> {
+            /// Why a version-guarded update changed no row: the record is gone, or another
+            /// version is live.
+            async fn unsaved(&self, key: &str, now: i64) -> sessionkit_core::Error {
+                let live = sqlx::query(self.inner.sql.live_version.clone())
+                    .bind(key)
+                    .bind(now);
+                match self.bounded(live.fetch_optional(self.pool())).await {
+                    Ok(None) => sessionkit_core::Error::Gone,
+                    Ok(Some(_)) => sessionkit_core::Error::Conflict,
+                    Err(e) => e,
+                }
+            }
         }
 
         #[::async_trait::async_trait]
@@ -89,9 +113,7 @@ macro_rules! returning_session_store {
                     .bind(self.key(id))
                     .bind(self.now_ms());
                 let row = self.bounded(query.fetch_optional(self.pool())).await?;
-                row.map(|r| record(&r))
-                    .transpose()
-                    .map_err(|e| crate::error::from_sqlx($dialect::NAME, e))
+                record(row)
             }
 
             async fn load_and_touch(
@@ -104,9 +126,7 @@ macro_rules! returning_session_store {
                     .bind(self.now_ms())
                     .bind(crate::store::unix_ms(expires_at));
                 let row = self.bounded(query.fetch_optional(self.pool())).await?;
-                row.map(|r| record(&r))
-                    .transpose()
-                    .map_err(|e| crate::error::from_sqlx($dialect::NAME, e))
+                record(row)
             }
 
             async fn save(
@@ -132,13 +152,7 @@ macro_rules! returning_session_store {
                 {
                     return Ok(());
                 }
-                let live = sqlx::query(self.inner.sql.live_version.clone())
-                    .bind(&key)
-                    .bind(now);
-                match self.bounded(live.fetch_optional(self.pool())).await? {
-                    None => Err(sessionkit_core::Error::Gone),
-                    Some(_) => Err(sessionkit_core::Error::Conflict),
-                }
+                Err(self.unsaved(&key, now).await)
             }
 
             async fn touch(

@@ -132,9 +132,7 @@ impl SessionStore for SqlStore<MySql> {
             .bind(self.key(id))
             .bind(self.now_ms());
         let row = self.bounded(query.fetch_optional(self.pool())).await?;
-        row.map(|r| record(&r))
-            .transpose()
-            .map_err(|e| crate::error::from_sqlx(MySql::NAME, e))
+        record(row)
     }
 
     async fn load_and_touch(
@@ -160,9 +158,7 @@ impl SessionStore for SqlStore<MySql> {
             .bind(&key)
             .bind(now);
         let row = self.bounded(query.fetch_optional(self.pool())).await?;
-        row.map(|r| record(&r))
-            .transpose()
-            .map_err(|e| crate::error::from_sqlx(MySql::NAME, e))
+        record(row)
     }
 
     async fn save(
@@ -189,13 +185,7 @@ impl SessionStore for SqlStore<MySql> {
         {
             return Ok(());
         }
-        let live = sqlx::query(self.inner.sql.live_version.clone())
-            .bind(&key)
-            .bind(now);
-        match self.bounded(live.fetch_optional(self.pool())).await? {
-            None => Err(Error::Gone),
-            Some(_) => Err(Error::Conflict),
-        }
+        Err(self.unsaved(&key, now).await)
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {

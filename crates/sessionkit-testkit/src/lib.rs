@@ -51,7 +51,6 @@ macro_rules! define_run_all {
                 println!("conformance case: {}", stringify!($case));
                 cases::$case(harness.store(), harness.time()).await;
             )+
-            // (The harness's teardown is the caller's: it owns the harness.)
         }
     };
 }
