@@ -271,6 +271,12 @@ impl SessionStore for Recorded {
         Ok(())
     }
 
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        self.inner.delete_if(id, expected).await?;
+        self.created().remove(id);
+        Ok(())
+    }
+
     fn call_timeout(&self) -> Option<std::time::Duration> {
         self.inner.call_timeout()
     }

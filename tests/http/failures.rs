@@ -70,6 +70,10 @@ impl SessionStore for BrokenStore {
     async fn delete(&self, _: &Id) -> Result<(), Error> {
         self.fail().await
     }
+
+    async fn delete_if(&self, _: &Id, _: Version) -> Result<(), Error> {
+        self.fail().await
+    }
 }
 
 fn app(failure: Failure, timeout: Duration, custom: bool) -> Router {

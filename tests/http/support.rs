@@ -246,6 +246,11 @@ impl SessionStore for CountingStore {
         self.count("delete");
         self.inner.delete(id).await
     }
+
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        self.count("delete_if");
+        self.inner.delete_if(id, expected).await
+    }
 }
 
 /// Lets a test hold a handler between loading the session and writing it.

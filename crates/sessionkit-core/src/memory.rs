@@ -206,6 +206,16 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        if state.live(id, now).ok_or(Error::Gone)?.version != expected.get() {
+            return Err(Error::Conflict);
+        }
+        state.entries.remove(id);
+        Ok(())
+    }
+
     /// Calls never wait.
     fn call_timeout(&self) -> Option<std::time::Duration> {
         Some(std::time::Duration::ZERO)

@@ -42,6 +42,11 @@ pub type DynSessionStore = Arc<dyn SessionStore>;
 /// - **`touch`** moves the expiry of a live record without rewriting its data and without
 ///   changing its version; [`Error::Gone`] when there is none.
 /// - **`delete`** removes the record; deleting a missing record succeeds (idempotent).
+/// - **`delete_if`** removes the record only if it is still the one loaded with the given
+///   version, atomically with the check, as `save` does: no live record is [`Error::Gone`],
+///   another version is [`Error::Conflict`], and nothing is deleted in either case. The
+///   lifecycle moves a session to a new id (`cycle_id`) with it, so a rotation that raced a
+///   logout cannot bring the logged-out data back.
 /// - Expiry times are absolute. A store that cannot represent sub-second expiry rounds
 ///   **up**, never down to "no expiry": a record is never stored without one.
 /// - Failures are typed: an unreachable or failing backend is [`Error::Unavailable`],
@@ -106,6 +111,12 @@ pub type DynSessionStore = Arc<dyn SessionStore>;
 ///         self.0.lock().unwrap().remove(id);
 ///         Ok(())
 ///     }
+///     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+///         let (_, _, v) = self.live(id).ok_or(Error::Gone)?;
+///         if v != expected.get() { return Err(Error::Conflict); }
+///         self.0.lock().unwrap().remove(id);
+///         Ok(())
+///     }
 /// }
 /// ```
 /// (It holds one lock per step for brevity, so its check-and-write is not atomic under
@@ -159,6 +170,13 @@ pub trait SessionStore: Send + Sync + Debug {
     /// Backend failures only; deleting a missing record succeeds.
     async fn delete(&self, id: &Id) -> Result<(), Error>;
 
+    /// Removes the record under `id`, if it is still the one loaded with `expected`.
+    ///
+    /// # Errors
+    /// [`Error::Gone`] when no live record exists, [`Error::Conflict`] when it changed since
+    /// it was loaded (nothing is deleted in either case); backend failures.
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error>;
+
     /// The limit the store itself puts on every call, if it has one (`Duration::ZERO` for
     /// a store that never waits). The request lifecycle adds its own timer only when this
     /// is `None` or longer than its configured timeout, so a call is never timed twice.
@@ -206,6 +224,10 @@ macro_rules! forward_session_store {
 
             async fn delete(&self, id: &Id) -> Result<(), Error> {
                 (**self).delete(id).await
+            }
+
+            async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+                (**self).delete_if(id, expected).await
             }
 
             fn call_timeout(&self) -> Option<Duration> {

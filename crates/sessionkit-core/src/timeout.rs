@@ -102,6 +102,10 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
         self.bounded(self.inner.delete(id)).await
     }
 
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        self.bounded(self.inner.delete_if(id, expected)).await
+    }
+
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout)
     }

@@ -14,6 +14,7 @@ const BACKEND: &str = "memcached";
 /// What a compare-and-set write found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CasOutcome {
+    /// Written (or, for a delete, deleted).
     Stored,
     NotFound,
     Changed,
@@ -141,6 +142,22 @@ impl Node {
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    /// Deletes `key` if its CAS token is still `cas` (`md ... C<cas>`).
+    pub(crate) async fn delete_if(&self, key: &[u8], cas: u64) -> Result<CasOutcome, Error> {
+        let result = self
+            .client
+            .delete(key)
+            .compare_cas(cas)
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(match result.status {
+            MutationStatus::Applied => CasOutcome::Stored,
+            MutationStatus::NotFound => CasOutcome::NotFound,
+            _ => CasOutcome::Changed,
+        })
     }
 
     fn error(&self, error: ClientError) -> Error {

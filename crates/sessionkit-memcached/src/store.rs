@@ -265,6 +265,21 @@ impl SessionStore for MemcachedStore {
         self.bounded(self.node(key.as_bytes()).delete(key.as_bytes()))
             .await
     }
+
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        let key = self.key(id);
+        let outcome = self
+            .bounded(
+                self.node(key.as_bytes())
+                    .delete_if(key.as_bytes(), expected.get()),
+            )
+            .await?;
+        match outcome {
+            CasOutcome::Stored => Ok(()),
+            CasOutcome::NotFound => Err(Error::Gone),
+            CasOutcome::Changed => Err(Error::Conflict),
+        }
+    }
 }
 
 impl fmt::Debug for MemcachedStore {

@@ -31,13 +31,48 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
 /// SHA-1 starts with the expected digest. Returns 1 (saved), 0 (gone) or -1 (changed).
-const SAVE_SCRIPT: &str = r"
+static SAVE_SCRIPT: Script = Script::new(
+    r"
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
-";
+",
+);
+
+/// The compare-and-delete behind `delete_if`, checked as `save` checks. Returns 1
+/// (deleted), 0 (gone) or -1 (changed).
+static DELETE_SCRIPT: Script = Script::new(
+    r"
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+return 1
+",
+);
+
+/// A Lua script run with `EVALSHA`, loaded with `EVAL` the first time a server lacks it.
+struct Script {
+    text: &'static str,
+    sha: std::sync::OnceLock<String>,
+}
+
+impl Script {
+    const fn new(text: &'static str) -> Self {
+        Self {
+            text,
+            sha: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The script's SHA-1, as `EVALSHA` wants it.
+    fn sha(&self) -> &str {
+        self.sha
+            .get_or_init(|| sha1_smol::Sha1::from(self.text).digest().to_string())
+    }
+}
 
 /// Which connection a standalone URL gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,6 +101,7 @@ pub enum ConnectionKind {
 /// | `save` | a compare-and-set Lua script (`EVALSHA`, `EVAL` on `NOSCRIPT`) |
 /// | `touch` | `PEXPIRE key ttl` |
 /// | `delete` | `DEL key` |
+/// | `delete_if` | a compare-and-delete Lua script, checked as `save` |
 ///
 /// The [`Version`] of a loaded record is a digest of its bytes, so a write by anyone else
 /// (another process, a Python app) is detected. Every command is bounded by the store's
@@ -88,10 +124,6 @@ pub struct RedisStore {
     /// cluster connection this store configured), so no second timer is needed.
     client_bounded: bool,
 }
-
-/// The SHA-1 of [`SAVE_SCRIPT`], as `EVALSHA` wants it.
-static SAVE_SCRIPT_SHA: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| sha1_smol::Sha1::from(SAVE_SCRIPT).digest().to_string());
 
 impl RedisStore {
     /// Connects to `url` (any [`RedisUrl`] form) with the defaults: multiplexed connection,
@@ -173,6 +205,35 @@ impl RedisStore {
             self.connection.query(cmd).await
         } else {
             self.bounded(self.connection.query(cmd)).await
+        }
+    }
+
+    /// Runs `script` on `key` with `args` (`EVALSHA`, then `EVAL` on `NOSCRIPT`) and maps
+    /// its reply: 1 done, 0 gone, -1 changed.
+    async fn run_script(&self, script: &Script, key: &str, args: &[&[u8]]) -> Result<(), Error> {
+        let command = |name: &str, body: &str| {
+            let mut cmd = redis::cmd(name);
+            cmd.arg(body).arg(1).arg(key);
+            for arg in args {
+                cmd.arg(*arg);
+            }
+            cmd
+        };
+        let reply = match self.query(&command("EVALSHA", script.sha())).await {
+            // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
+            Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
+                self.query(&command("EVAL", script.text)).await?
+            }
+            other => other?,
+        };
+        match reply {
+            1 => Ok(()),
+            0 => Err(Error::Gone),
+            -1 => Err(Error::Conflict),
+            other => Err(Error::Backend {
+                backend: BACKEND,
+                source: format!("unexpected reply {other} from a compare-and-set script").into(),
+            }),
         }
     }
 }
@@ -417,41 +478,14 @@ impl SessionStore for RedisStore {
         expires_at: SystemTime,
         expected: Version,
     ) -> Result<(), Error> {
-        let key = self.key(id);
         let expected = format!("{:016x}", expected.get());
-        let ttl = ttl_ms(expires_at);
-        let mut evalsha = redis::cmd("EVALSHA");
-        evalsha
-            .arg(SAVE_SCRIPT_SHA.as_str())
-            .arg(1)
-            .arg(&key)
-            .arg(&expected)
-            .arg(payload)
-            .arg(ttl);
-        let reply: Result<i64, Error> = self.query(&evalsha).await;
-        let reply = match reply {
-            Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
-                // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
-                let mut eval = redis::cmd("EVAL");
-                eval.arg(SAVE_SCRIPT)
-                    .arg(1)
-                    .arg(&key)
-                    .arg(&expected)
-                    .arg(payload)
-                    .arg(ttl);
-                self.query(&eval).await?
-            }
-            other => other?,
-        };
-        match reply {
-            1 => Ok(()),
-            0 => Err(Error::Gone),
-            -1 => Err(Error::Conflict),
-            other => Err(Error::Backend {
-                backend: BACKEND,
-                source: format!("unexpected reply {other} from the save script").into(),
-            }),
-        }
+        let ttl = ttl_ms(expires_at).to_string();
+        self.run_script(
+            &SAVE_SCRIPT,
+            &self.key(id),
+            &[expected.as_bytes(), payload, ttl.as_bytes()],
+        )
+        .await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
@@ -467,6 +501,12 @@ impl SessionStore for RedisStore {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(id));
         self.query::<Value>(&cmd).await.map(drop)
+    }
+
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        let expected = format!("{:016x}", expected.get());
+        self.run_script(&DELETE_SCRIPT, &self.key(id), &[expected.as_bytes()])
+            .await
     }
 
     fn call_timeout(&self) -> Option<Duration> {

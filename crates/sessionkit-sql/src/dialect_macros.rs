@@ -177,6 +177,28 @@ macro_rules! returning_session_store {
                 self.bounded(query.execute(self.pool())).await.map(drop)
             }
 
+            async fn delete_if(
+                &self,
+                id: &sessionkit_core::Id,
+                expected: sessionkit_core::Version,
+            ) -> Result<(), sessionkit_core::Error> {
+                let key = self.key(id);
+                let now = self.now_ms();
+                let query = sqlx::query(self.inner.sql.delete_if.clone())
+                    .bind(&key)
+                    .bind(expected.get() as i64)
+                    .bind(now);
+                if self
+                    .bounded(query.execute(self.pool()))
+                    .await?
+                    .rows_affected()
+                    == 1
+                {
+                    return Ok(());
+                }
+                Err(self.unsaved(&key, now).await)
+            }
+
             fn call_timeout(&self) -> Option<::std::time::Duration> {
                 Some(self.timeout())
             }

@@ -74,6 +74,9 @@ impl Dialect for MySql {
                 "UPDATE {t} SET expires_at = ? WHERE id = ? AND expires_at > ?"
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id = ?")),
+            delete_if: sql(format!(
+                "DELETE FROM {t} WHERE id = ? AND version = ? AND expires_at > ?"
+            )),
             delete_expired: sql(format!("DELETE FROM {t} WHERE expires_at <= ? LIMIT ?")),
         }
     }
@@ -204,6 +207,24 @@ impl SessionStore for SqlStore<MySql> {
     async fn delete(&self, id: &Id) -> Result<(), Error> {
         let query = sqlx::query(self.inner.sql.delete.clone()).bind(self.key(id));
         self.bounded(query.execute(self.pool())).await.map(drop)
+    }
+
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        let key = self.key(id);
+        let now = self.now_ms();
+        let query = sqlx::query(self.inner.sql.delete_if.clone())
+            .bind(&key)
+            .bind(expected.get() as i64)
+            .bind(now);
+        if self
+            .bounded(query.execute(self.pool()))
+            .await?
+            .rows_affected()
+            == 1
+        {
+            return Ok(());
+        }
+        Err(self.unsaved(&key, now).await)
     }
 
     fn call_timeout(&self) -> Option<std::time::Duration> {

@@ -73,6 +73,9 @@ impl Dialect for Sqlite {
                 "UPDATE {t} SET expires_at = ?2 WHERE id = ?1 AND expires_at > ?3"
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id = ?1")),
+            delete_if: sql(format!(
+                "DELETE FROM {t} WHERE id = ?1 AND version = ?2 AND expires_at > ?3"
+            )),
             delete_expired: sql(format!(
                 "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= ?1 LIMIT ?2)"
             )),

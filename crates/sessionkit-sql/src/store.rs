@@ -55,6 +55,8 @@ pub struct Statements {
     pub(crate) live_version: SqlStr,
     pub(crate) touch: SqlStr,
     pub(crate) delete: SqlStr,
+    /// Parameters: key, version, now.
+    pub(crate) delete_if: SqlStr,
     pub(crate) delete_expired: SqlStr,
 }
 

@@ -32,6 +32,10 @@ macro_rules! __with_conformance_cases {
             concurrent_creates_are_all_stored_and_distinct,
             delete_removes_the_record,
             delete_is_idempotent,
+            delete_if_with_the_loaded_version_removes,
+            delete_if_with_a_stale_version_conflicts,
+            delete_if_of_a_missing_record_is_gone,
+            delete_if_after_touch_still_deletes,
         }
     };
 }

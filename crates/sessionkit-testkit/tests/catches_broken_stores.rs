@@ -22,6 +22,10 @@ enum Flaw {
     TouchRewrites,
     /// `delete` of a missing record fails.
     DeleteNotIdempotent,
+    /// `delete_if` deletes whatever the version.
+    DeleteIfIgnoresVersion,
+    /// `delete_if` of a missing record succeeds.
+    DeleteIfOfMissingSucceeds,
 }
 
 #[derive(Debug)]
@@ -102,6 +106,14 @@ impl SessionStore for Broken {
         }
         self.inner.delete(id).await
     }
+
+    async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        match self.flaw {
+            Flaw::DeleteIfIgnoresVersion => self.inner.delete(id).await,
+            Flaw::DeleteIfOfMissingSucceeds if self.inner.load(id).await?.is_none() => Ok(()),
+            _ => self.inner.delete_if(id, expected).await,
+        }
+    }
 }
 
 fn broken(flaw: Flaw) -> Harness {
@@ -162,6 +174,22 @@ async fn rewriting_touch_is_caught() {
 #[tokio::test]
 async fn non_idempotent_delete_is_caught() {
     assert_case_fails!(Flaw::DeleteNotIdempotent, delete_is_idempotent);
+}
+
+#[tokio::test]
+async fn version_blind_delete_if_is_caught() {
+    assert_case_fails!(
+        Flaw::DeleteIfIgnoresVersion,
+        delete_if_with_a_stale_version_conflicts
+    );
+}
+
+#[tokio::test]
+async fn delete_if_of_a_missing_record_succeeding_is_caught() {
+    assert_case_fails!(
+        Flaw::DeleteIfOfMissingSucceeds,
+        delete_if_of_a_missing_record_is_gone
+    );
 }
 
 #[tokio::test]

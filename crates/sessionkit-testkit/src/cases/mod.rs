@@ -17,7 +17,11 @@ pub use concurrency::{
     concurrent_creates_are_all_stored_and_distinct, concurrent_saves_from_one_version_one_wins,
 };
 pub use create::{create_collision_is_reported, create_over_an_expired_record_succeeds};
-pub use delete::{delete_is_idempotent, delete_removes_the_record};
+pub use delete::{
+    delete_if_after_touch_still_deletes, delete_if_of_a_missing_record_is_gone,
+    delete_if_with_a_stale_version_conflicts, delete_if_with_the_loaded_version_removes,
+    delete_is_idempotent, delete_removes_the_record,
+};
 pub use expiry::{
     expired_record_is_not_loaded, load_and_touch_extends_expiry, load_and_touch_of_unknown_is_none,
     save_sets_the_new_expiry, touch_extends_expiry, touch_keeps_data_and_version,
