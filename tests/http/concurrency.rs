@@ -63,9 +63,10 @@ pub(crate) async fn logout_during_a_concurrent_write_is_not_undone(ctx: &Ctx) {
     app.gate.release.notify_one();
     let writer = writer.await.unwrap();
 
-    assert!(
-        writer.removes_cookie(),
-        "the late writer's response drops the cookie too"
+    assert_eq!(
+        writer.set_cookie(),
+        None,
+        "the late writer's response sends no cookie: neither the old id back nor a removal"
     );
     assert!(
         app.store.data(&id_of(&cookie)).await.is_none(),

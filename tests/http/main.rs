@@ -10,6 +10,7 @@ mod concurrency;
 mod cookies;
 mod failures;
 mod lifecycle;
+mod races;
 mod signing;
 mod support;
 mod tampering;
@@ -69,6 +70,11 @@ macro_rules! every_case {
             concurrency::concurrent_writes_to_the_same_key_the_later_save_wins,
             concurrency::slow_read_only_request_does_not_revert_a_concurrent_write,
             concurrency::logout_during_a_concurrent_write_is_not_undone,
+            races::rotation_racing_a_logout_is_not_undone,
+            races::logout_by_popping_the_user_key_wins_over_a_slow_write_of_it,
+            races::logout_with_a_flash_message_wins_over_a_slow_write,
+            races::slow_read_overlapping_a_login_does_not_send_the_old_id_back,
+            races::destroy_removes_the_session_and_its_cookie,
             tampering::malformed_cookies_never_reach_the_store,
             tampering::duplicated_session_cookies_are_refused,
             tampering::wrong_signatures_never_reach_the_store,

@@ -425,6 +425,10 @@ fn routes(gate: Arc<Gate>) -> Router {
         .route("/vary", get(vary_already_set))
         .route("/slow_set/{key}/{value}", get(slow_set))
         .route("/slow_read/{key}", get(slow_read))
+        .route("/slow_cycle", get(slow_cycle))
+        .route("/take/{key}", get(take))
+        .route("/clear_then_set/{key}/{value}", get(clear_then_set))
+        .route("/destroy", get(destroy))
         .with_state(gate)
 }
 
@@ -504,6 +508,41 @@ async fn slow_read(
     gate.entered.notify_one();
     gate.release.notified().await;
     Ok(value.unwrap_or_else(|| "<none>".to_owned()))
+}
+
+/// Loads the session, waits at the gate, then rotates the id; answers with the new id.
+async fn slow_cycle(
+    State(gate): State<Arc<Gate>>,
+    session: Session,
+) -> Result<String, SessionError> {
+    session.get::<String>("user").await?;
+    gate.entered.notify_one();
+    gate.release.notified().await;
+    session.cycle_id().await?;
+    Ok(session.id().await?.to_string())
+}
+
+/// Flask's `session.pop(key)`.
+async fn take(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
+    Ok(session
+        .take::<String>(&key)
+        .await?
+        .unwrap_or_else(|| "<none>".to_owned()))
+}
+
+/// A logout followed by a flash message.
+async fn clear_then_set(
+    session: Session,
+    Path((key, value)): Path<(String, String)>,
+) -> Result<&'static str, SessionError> {
+    session.clear().await?;
+    session.insert(&key, &value).await?;
+    Ok("set")
+}
+
+async fn destroy(session: Session) -> Result<&'static str, SessionError> {
+    session.destroy().await?;
+    Ok("destroyed")
 }
 
 /// Log lines captured from `tracing` while the guard lives (current-thread tests only).

@@ -206,7 +206,29 @@ pub struct SessionConfig {
     pub signer_format: SignerFormat,
     /// `SESSION_STORE_TIMEOUT`, default 1 s: the limit on each store call.
     pub store_timeout: Duration,
+    /// `SESSION_ABSOLUTE_LIFETIME`, default none (Flask has none): how long a session may
+    /// live from its creation, whatever its activity. The creation time is kept in the
+    /// session under [`CREATED_KEY`](crate::CREATED_KEY).
+    pub absolute_lifetime: Option<Duration>,
+    /// `SESSION_MAX_SIZE`, default 64 KiB: the largest encoded session. A write that would
+    /// grow the session past it fails with [`Error::TooLarge`]; a stored payload over it is
+    /// treated as corrupt (no session, a warning) without being decoded.
+    pub max_size: usize,
+    /// `SESSION_AUTH_KEYS`, default Flask-Login's `_user_id`: the keys whose removal is a
+    /// logout. Removing one destroys the stored record and moves the rest of the session
+    /// to a fresh id, as [`Session::clear`](crate::Session::clear) does, so a slower
+    /// request that still writes the old record gets `Gone` instead of undoing the logout.
+    pub auth_keys: Vec<String>,
 }
+
+/// The default [`SessionConfig::max_size`]: 64 KiB.
+pub const DEFAULT_MAX_SIZE: usize = 64 * 1024;
+
+/// The smallest accepted [`SessionConfig::max_size`]: room for the reserved keys.
+const MIN_MAX_SIZE: usize = 64;
+
+/// The default [`SessionConfig::auth_keys`]: Flask-Login's user key.
+pub const DEFAULT_AUTH_KEY: &str = "_user_id";
 
 impl Default for SessionConfig {
     fn default() -> Self {
@@ -221,6 +243,9 @@ impl Default for SessionConfig {
             secret_key_fallbacks: Vec::new(),
             signer_format: SignerFormat::default(),
             store_timeout: Duration::from_secs(1),
+            absolute_lifetime: None,
+            max_size: DEFAULT_MAX_SIZE,
+            auth_keys: vec![DEFAULT_AUTH_KEY.to_owned()],
         }
     }
 }
@@ -246,6 +271,20 @@ impl SessionConfig {
                 "PERMANENT_SESSION_LIFETIME",
                 "0",
                 "the lifetime must be at least one second",
+            ));
+        }
+        if self.absolute_lifetime.is_some_and(|d| d.is_zero()) {
+            return Err(Error::config(
+                "SESSION_ABSOLUTE_LIFETIME",
+                "0",
+                "the absolute lifetime must be at least one second",
+            ));
+        }
+        if self.max_size < MIN_MAX_SIZE {
+            return Err(Error::config(
+                "SESSION_MAX_SIZE",
+                self.max_size.to_string(),
+                format!("the size limit must be at least {MIN_MAX_SIZE} bytes"),
             ));
         }
         if self.store_timeout.is_zero() {

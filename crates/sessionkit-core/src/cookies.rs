@@ -12,7 +12,6 @@ use crate::{CookieConfig, CookieSigner, Id, SameSite, SessionConfig};
 pub(crate) struct SessionCookies {
     config: CookieConfig,
     signer: Option<CookieSigner>,
-    lifetime: Duration,
 }
 
 impl SessionCookies {
@@ -28,7 +27,6 @@ impl SessionCookies {
         Self {
             config: config.cookie.clone(),
             signer,
-            lifetime: config.lifetime,
         }
     }
 
@@ -71,18 +69,25 @@ impl SessionCookies {
         }
     }
 
-    /// `Set-Cookie` for `id`; a permanent session's cookie expires with the session.
-    pub(crate) fn set_cookie(&self, id: &Id, permanent: bool, now: SystemTime) -> String {
+    /// `Set-Cookie` for `id`: a permanent session's cookie expires with the session at
+    /// `expires_at`; `None` is a browser-session cookie.
+    pub(crate) fn set_cookie(
+        &self,
+        id: &Id,
+        expires_at: Option<SystemTime>,
+        now: SystemTime,
+    ) -> String {
         let value = match &self.signer {
             Some(signer) => signer.sign(id),
             None => id.to_string(),
         };
         let mut builder = self.builder(value);
-        if permanent {
-            let max_age = time::Duration::try_from(self.lifetime).unwrap_or(time::Duration::MAX);
+        if let Some(expires_at) = expires_at {
+            let remaining = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
+            let max_age = time::Duration::try_from(remaining).unwrap_or(time::Duration::MAX);
             builder = builder
                 .max_age(max_age)
-                .expires(OffsetDateTime::from(now + self.lifetime));
+                .expires(OffsetDateTime::from(expires_at));
         }
         builder.build().to_string()
     }
@@ -175,7 +180,7 @@ mod tests {
             c.secret_key = Some(SecretKey::new("k"));
         });
         let id = Id::random();
-        let set = signed.set_cookie(&id, false, SystemTime::now());
+        let set = signed.set_cookie(&id, None, SystemTime::now());
         let value = set.split(';').next().unwrap();
         assert_eq!(signed.find_id([value.as_bytes()]), Some(id));
         let unsigned = format!("session={id}");
@@ -184,7 +189,11 @@ mod tests {
 
     #[test]
     fn default_attributes() {
-        let set = cookies(|_| ()).set_cookie(&Id::random(), true, SystemTime::UNIX_EPOCH);
+        let set = cookies(|_| ()).set_cookie(
+            &Id::random(),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_678_400)),
+            SystemTime::UNIX_EPOCH,
+        );
         assert!(set.contains("; HttpOnly"), "{set}");
         assert!(set.contains("; SameSite=Lax"), "{set}");
         assert!(set.contains("; Path=/"), "{set}");
@@ -194,7 +203,7 @@ mod tests {
             "{set}"
         );
         assert!(!set.contains("Secure") && !set.contains("Domain"), "{set}");
-        let browser = cookies(|_| ()).set_cookie(&Id::random(), false, SystemTime::now());
+        let browser = cookies(|_| ()).set_cookie(&Id::random(), None, SystemTime::now());
         assert!(
             !browser.contains("Expires") && !browser.contains("Max-Age"),
             "{browser}"

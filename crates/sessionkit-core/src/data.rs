@@ -85,14 +85,61 @@ impl SessionData {
         key: impl Into<String>,
         value: &T,
     ) -> Result<(), Error> {
+        self.insert_within(key.into(), value, usize::MAX)
+    }
+
+    /// Like [`insert`](Self::insert), refusing a value that would make the MessagePack
+    /// encoding of the whole session longer than `limit` bytes; nothing changes then.
+    pub(crate) fn insert_within<T: Serialize + ?Sized>(
+        &mut self,
+        key: String,
+        value: &T,
+        limit: usize,
+    ) -> Result<(), Error> {
         let encoded = encode_value(value)?;
-        let key = key.into();
-        if self.entries.get(&key) == Some(&encoded) {
+        let old = self.entries.get(&key);
+        if old == Some(&encoded) {
             return Ok(());
+        }
+        let before = self.encoded_len();
+        let size = match old {
+            Some(old) => before - old.len() + encoded.len(),
+            None => {
+                before - map_header_len(self.entries.len())
+                    + map_header_len(self.entries.len() + 1)
+                    + str_header_len(key.len())
+                    + key.len()
+                    + encoded.len()
+            }
+        };
+        if size > limit {
+            return Err(Error::TooLarge { size, limit });
         }
         self.changes.insert(key.clone(), Change::Set);
         self.entries.insert(key, encoded);
         Ok(())
+    }
+
+    /// Sets `key` without recording a change: a value the lifecycle adds for itself (the
+    /// creation time), which a merge must not carry over a concurrent writer's own.
+    pub(crate) fn set_untracked<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let encoded = encode_value(value)?;
+        self.entries.insert(key.to_owned(), encoded);
+        Ok(())
+    }
+
+    /// The length of this data encoded as MessagePack, the default format (JSON differs).
+    pub fn encoded_len(&self) -> usize {
+        map_header_len(self.entries.len())
+            + self
+                .entries
+                .iter()
+                .map(|(k, v)| str_header_len(k.len()) + k.len() + v.len())
+                .sum::<usize>()
     }
 
     /// Removes `key`, returning whether it was present.
@@ -217,6 +264,25 @@ impl SessionData {
     /// The encoded entries, for codecs.
     pub(crate) fn encoded_entries(&self) -> btree_map::Iter<'_, String, Bytes> {
         self.entries.iter()
+    }
+}
+
+/// The bytes of a MessagePack map header for `len` entries.
+fn map_header_len(len: usize) -> usize {
+    match len {
+        0..16 => 1,
+        16..65_536 => 3,
+        _ => 5,
+    }
+}
+
+/// The bytes of a MessagePack string header for `len` bytes.
+fn str_header_len(len: usize) -> usize {
+    match len {
+        0..32 => 1,
+        32..256 => 2,
+        256..65_536 => 3,
+        _ => 5,
     }
 }
 
@@ -368,6 +434,39 @@ mod tests {
         theirs.insert("b", &2i64).unwrap();
         let merged = mine.rebase(theirs);
         assert_eq!(merged.keys().collect::<Vec<_>>(), vec!["flash"]);
+    }
+
+    #[test]
+    fn encoded_len_is_the_messagepack_length() {
+        let mut data = SessionData::new();
+        assert_eq!(
+            data.encoded_len(),
+            crate::Codec::MessagePack.encode(&data).unwrap().len()
+        );
+        for i in 0..40 {
+            data.insert(format!("key{i}{}", "k".repeat(i * 9)), &"v".repeat(i * 7))
+                .unwrap();
+            let encoded = crate::Codec::MessagePack.encode(&data).unwrap();
+            assert_eq!(data.encoded_len(), encoded.len(), "after {i}");
+        }
+    }
+
+    #[test]
+    fn insert_within_refuses_growth_past_the_limit_and_changes_nothing() {
+        let mut data = loaded(&[("a", 1)]);
+        let limit = data.encoded_len() + 10;
+        let err = data
+            .insert_within("b".into(), &"x".repeat(20), limit)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::TooLarge { limit: l, .. } if l == limit),
+            "{err:?}"
+        );
+        assert!(!data.contains_key("b") && !data.is_modified());
+        data.insert_within("b".into(), "xy", limit).unwrap();
+        assert!(data.encoded_len() <= limit);
+        // Replacing a value with a smaller one is always allowed.
+        data.insert_within("b".into(), "", limit).unwrap();
     }
 
     #[test]

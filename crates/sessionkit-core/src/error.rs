@@ -47,6 +47,16 @@ pub enum Error {
     #[error("could not decode session data")]
     Decode(#[source] BoxError),
 
+    /// The session would exceed its size limit (`SESSION_MAX_SIZE`); nothing was changed
+    /// or written.
+    #[error("the session would take {size} bytes, over its limit of {limit}")]
+    TooLarge {
+        /// The encoded size the session would have had.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+
     /// `save` found that the record changed since it was loaded; nothing was written.
     #[error("the session changed since it was loaded")]
     Conflict,
@@ -93,6 +103,8 @@ pub enum ErrorKind {
     Encode,
     /// See [`Error::Decode`].
     Decode,
+    /// See [`Error::TooLarge`].
+    TooLarge,
     /// See [`Error::Conflict`].
     Conflict,
     /// See [`Error::Gone`].
@@ -118,6 +130,7 @@ impl Error {
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Encode(_) => ErrorKind::Encode,
             Self::Decode(_) => ErrorKind::Decode,
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
             Self::Conflict => ErrorKind::Conflict,
             Self::Gone => ErrorKind::Gone,
             Self::Collision => ErrorKind::Collision,

@@ -31,11 +31,13 @@ mod timestamp;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
-pub use config::{CookieConfig, SameSite, SecretKey, SessionConfig};
+pub use config::{
+    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, SameSite, SecretKey, SessionConfig,
+};
 pub use data::{Change, SessionData};
 pub use error::{BoxError, Error, ErrorKind};
 pub use id::{EncodedId, Id};
-pub use lifecycle::{Action, Outcome, PERMANENT_KEY, Session, Sessions};
+pub use lifecycle::{Action, CREATED_KEY, Outcome, PERMANENT_KEY, Session, Sessions};
 pub use memory::MemoryStore;
 pub use record::{Record, Version};
 pub use signer::{CookieSigner, SignerFormat};

@@ -3,8 +3,12 @@
 
 mod finish;
 mod outcome;
+#[cfg(test)]
+mod outcome_tests;
 mod session;
 mod sessions;
+mod shared;
+mod state;
 
 pub use outcome::{Action, Outcome};
 pub use session::Session;
@@ -12,6 +16,11 @@ pub use sessions::Sessions;
 
 /// The data key holding a session's permanence, as Flask writes it.
 pub const PERMANENT_KEY: &str = "_permanent";
+
+/// The data key holding a session's creation time, for the absolute lifetime: a
+/// MessagePack timestamp (a `datetime` in Python), written when a session is first saved
+/// by sessionkit and kept through rotations; a logout starts a new one.
+pub const CREATED_KEY: &str = "_created";
 
 #[cfg(test)]
 mod tests {

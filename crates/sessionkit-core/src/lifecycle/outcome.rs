@@ -14,11 +14,13 @@ pub enum Action {
     Saved,
     /// The record changed concurrently; this request's changes were merged onto it and saved.
     Merged,
-    /// The data was moved to a new id and the old record deleted (`cycle_id`).
+    /// The data was moved to a new id and the old record deleted (`cycle_id`, or a logout
+    /// followed by writes).
     Cycled,
-    /// The session was emptied and its record deleted.
+    /// The session was emptied, cleared or destroyed and its record deleted (a logout).
     Deleted,
-    /// The record had been deleted or had expired meanwhile: nothing was written.
+    /// The record had been deleted, revoked, moved or had expired meanwhile: nothing was
+    /// written and no cookie is sent (the browser may hold a newer id by now).
     Gone,
 }
 

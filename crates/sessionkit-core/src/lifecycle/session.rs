@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::lifecycle::PERMANENT_KEY;
-use crate::lifecycle::sessions::Shared;
-use crate::{Error, Id, SessionData, SessionStore, Version};
+use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent, is_reserved};
+use crate::lifecycle::state::Loaded;
+use crate::{Error, Id, SessionData};
 
 /// One request's session: Flask's `session` object, in Rust.
 ///
@@ -34,23 +35,11 @@ struct Inner {
 }
 
 /// The session's state during a request.
-pub(crate) enum State {
+enum State {
     /// Nothing read or written yet.
     Unloaded,
     /// Loaded (or started fresh).
     Loaded(Loaded),
-}
-
-/// A loaded session.
-pub(crate) struct Loaded {
-    /// The session's id: the cookie's for a stored session, a fresh one otherwise.
-    pub(crate) id: Id,
-    /// The version of the record stored under `id`, if there is one.
-    pub(crate) stored: Option<Version>,
-    /// The data with this request's changes.
-    pub(crate) data: SessionData,
-    /// An id whose record must be deleted once the data lives under `id` (`cycle_id`).
-    pub(crate) cycled_from: Option<Id>,
 }
 
 impl Session {
@@ -75,26 +64,49 @@ impl Session {
     /// Sets `key` to `value` (a no-op when equal to the current value).
     ///
     /// # Errors
-    /// Store failures while loading; [`Error::Encode`] when `value` cannot be serialized.
+    /// Store failures while loading; [`Error::Encode`] when `value` cannot be serialized;
+    /// [`Error::TooLarge`] when the session would grow past `SESSION_MAX_SIZE` (the value
+    /// is then not set).
     pub async fn insert<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), Error> {
-        self.with_data(|data| data.insert(key, value)).await?
+        let limit = self.inner.shared.config.max_size;
+        self.with_data(|data| data.insert_within(key.to_owned(), value, limit))
+            .await?
     }
 
-    /// Removes `key`; returns whether it was present.
+    /// Removes `key`; returns whether it was present. Removing an authentication key
+    /// (`SESSION_AUTH_KEYS`, default Flask-Login's `_user_id`) is a logout: see
+    /// [`clear`](Session::clear).
     ///
     /// # Errors
     /// Store failures while loading.
     pub async fn remove(&self, key: &str) -> Result<bool, Error> {
-        self.with_data(|data| data.remove(key)).await
+        let shared = Arc::clone(&self.inner.shared);
+        self.with_loaded(|loaded| {
+            let removed = loaded.data.remove(key);
+            if removed && shared.is_auth_key(key) {
+                loaded.destroy(true);
+            }
+            removed
+        })
+        .await
     }
 
-    /// Removes `key` and returns its value as a `T` (Flask's `session.pop`).
+    /// Removes `key` and returns its value as a `T` (Flask's `session.pop`). Taking an
+    /// authentication key is a logout, as with [`remove`](Session::remove).
     ///
     /// # Errors
     /// Store failures while loading; [`Error::Decode`] when the value is not a `T` (the key
     /// then stays).
     pub async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.with_data(|data| data.take(key)).await?
+        let shared = Arc::clone(&self.inner.shared);
+        self.with_loaded(|loaded| {
+            let value = loaded.data.take(key)?;
+            if value.is_some() && shared.is_auth_key(key) {
+                loaded.destroy(true);
+            }
+            Ok(value)
+        })
+        .await?
     }
 
     /// Whether `key` is present.
@@ -105,21 +117,23 @@ impl Session {
         self.with_data(|data| data.contains_key(key)).await
     }
 
-    /// The keys, in sorted order, without the internal `_permanent` marker.
+    /// The keys, in sorted order, without sessionkit's reserved `_permanent` and
+    /// `_created`.
     ///
     /// # Errors
     /// Store failures while loading.
     pub async fn keys(&self) -> Result<Vec<String>, Error> {
         self.with_data(|data| {
             data.keys()
-                .filter(|k| *k != PERMANENT_KEY)
+                .filter(|k| !is_reserved(k))
                 .map(str::to_owned)
                 .collect()
         })
         .await
     }
 
-    /// Whether the session holds no keys (the `_permanent` marker does not count).
+    /// Whether the session holds no keys (the reserved `_permanent` and `_created` do not
+    /// count).
     ///
     /// # Errors
     /// Store failures while loading.
@@ -127,37 +141,54 @@ impl Session {
         self.with_data(|data| is_effectively_empty(data)).await
     }
 
-    /// Removes every key. A session that is still empty when the request ends is deleted
-    /// from the store and its cookie removed (logout). Permanence is kept.
+    /// Logs out: removes every key, deletes the stored record when the request ends, and
+    /// moves anything written afterwards (a flash message) to a new session under a fresh
+    /// id, as Django's `flush()`, express's `regenerate` and Rails' `reset_session` do.
+    /// A slower request that loaded the session before the logout can then no longer
+    /// write to it: its save finds the record gone. Permanence is kept, as Flask-Session
+    /// does; [`destroy`](Session::destroy) drops it too.
     ///
     /// # Errors
     /// Store failures while loading.
     pub async fn clear(&self) -> Result<(), Error> {
-        self.with_data(|data| {
-            let permanent = is_permanent(data);
-            data.clear();
+        self.with_loaded(|loaded| {
+            let permanent = is_permanent(&loaded.data);
+            loaded.destroy(false);
+            loaded.data.clear();
             if permanent {
-                data.insert(PERMANENT_KEY, &true)
+                loaded
+                    .data
+                    .insert(PERMANENT_KEY, &true)
                     .expect("a bool always encodes");
             }
         })
         .await
     }
 
+    /// Ends the session: like [`clear`](Session::clear), and what is written afterwards
+    /// starts from a new session's defaults (permanence included).
+    ///
+    /// # Errors
+    /// Store failures while loading.
+    pub async fn destroy(&self) -> Result<(), Error> {
+        let fresh = self.inner.shared.new_data();
+        self.with_loaded(|loaded| {
+            loaded.destroy(false);
+            loaded.data = fresh;
+        })
+        .await
+    }
+
     /// Moves the session to a new id when the request ends, keeping its data, and deletes
-    /// the record under the old id: call it at login, against session fixation.
+    /// the record under the old id: call it at login, against session fixation. The new
+    /// id only survives if the old record is still there at the end of the request: if a
+    /// logout (or a revocation) removed it meanwhile, nothing is stored and the request
+    /// ends as for a gone session.
     ///
     /// # Errors
     /// Store failures while loading.
     pub async fn cycle_id(&self) -> Result<(), Error> {
-        let mut state = self.loaded().await?;
-        let loaded = expect_loaded(&mut state);
-        if loaded.stored.is_some() {
-            loaded.cycled_from.get_or_insert(loaded.id);
-        }
-        loaded.id = Id::random();
-        loaded.stored = None;
-        Ok(())
+        self.with_loaded(Loaded::cycle).await
     }
 
     /// Makes the session permanent (its cookie outlives the browser session, with the
@@ -186,18 +217,24 @@ impl Session {
     }
 
     /// The session's id: the cookie's for a stored session, otherwise the fresh id it will
-    /// be stored under (after [`cycle_id`](Session::cycle_id), the new one).
+    /// be stored under (after [`cycle_id`](Session::cycle_id) or a logout, the new one).
     ///
     /// # Errors
     /// Store failures while loading.
     pub async fn id(&self) -> Result<Id, Error> {
-        let mut state = self.loaded().await?;
-        Ok(expect_loaded(&mut state).id)
+        self.with_loaded(|loaded| loaded.id).await
     }
 
     async fn with_data<R>(&self, f: impl FnOnce(&mut SessionData) -> R) -> Result<R, Error> {
+        self.with_loaded(|loaded| f(&mut loaded.data)).await
+    }
+
+    async fn with_loaded<R>(&self, f: impl FnOnce(&mut Loaded) -> R) -> Result<R, Error> {
         let mut state = self.loaded().await?;
-        Ok(f(&mut expect_loaded(&mut state).data))
+        match &mut *state {
+            State::Loaded(loaded) => Ok(f(loaded)),
+            State::Unloaded => unreachable!("Session::loaded always loads"),
+        }
     }
 
     /// The state, loading it on first use.
@@ -209,38 +246,44 @@ impl Session {
         Ok(state)
     }
 
+    /// Loads the cookie's session. When reads slide the expiry and new sessions are not
+    /// permanent, the slide is folded into the load (one round trip); otherwise the end of
+    /// the request refreshes it, checking at the same time that the id is still live
+    /// before its cookie is re-sent.
     async fn load(&self) -> Result<Loaded, Error> {
         let shared = &self.inner.shared;
         if let Some(id) = self.inner.cookie_id {
-            let record = if shared.config.refresh_each_request {
-                shared.store.load_and_touch(&id, shared.expiry()).await?
+            let record = if shared.config.refresh_each_request && !shared.config.permanent {
+                shared
+                    .store
+                    .load_and_touch(&id, shared.idle_expiry())
+                    .await?
             } else {
                 shared.store.load(&id).await?
             };
             if let Some(record) = record
                 && let Some(data) = shared.decode_or_warn(&id, record.payload())
             {
-                return Ok(Loaded {
-                    id,
-                    stored: Some(record.version()),
-                    data,
-                    cycled_from: None,
-                });
+                if !shared.is_past_absolute(&data) {
+                    return Ok(Loaded {
+                        id,
+                        stored: Some(record.version()),
+                        data,
+                        leaving: None,
+                    });
+                }
+                // Past its absolute lifetime: gone, whatever its activity.
+                tracing::debug!(session = ?id, "session reached SESSION_ABSOLUTE_LIFETIME");
+                shared.store.delete(&id).await?;
             }
         }
         // No valid cookie, or an unknown, expired or unreadable session: a fresh one under a
         // new id (an id the client supplied is never adopted).
-        let mut data = SessionData::new();
-        if shared.config.permanent {
-            data.insert(PERMANENT_KEY, &true)
-                .expect("a bool always encodes");
-            data.mark_unmodified();
-        }
         Ok(Loaded {
             id: Id::random(),
             stored: None,
-            data,
-            cycled_from: None,
+            data: shared.new_data(),
+            leaving: None,
         })
     }
 
@@ -252,25 +295,6 @@ impl Session {
             State::Unloaded => None,
         }
     }
-
-    pub(crate) fn store(&self) -> &dyn SessionStore {
-        &*self.inner.shared.store
-    }
-}
-
-fn expect_loaded(state: &mut State) -> &mut Loaded {
-    match state {
-        State::Loaded(loaded) => loaded,
-        State::Unloaded => unreachable!("Session::loaded always loads"),
-    }
-}
-
-pub(crate) fn is_permanent(data: &SessionData) -> bool {
-    matches!(data.get::<bool>(PERMANENT_KEY), Ok(Some(true)))
-}
-
-pub(crate) fn is_effectively_empty(data: &SessionData) -> bool {
-    data.keys().all(|k| k == PERMANENT_KEY)
 }
 
 impl fmt::Debug for Session {

@@ -2,14 +2,12 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use crate::cookies::SessionCookies;
 use crate::lifecycle::session::Session;
+use crate::lifecycle::shared::Shared;
 use crate::lifecycle::{Outcome, finish};
-use crate::{
-    DynClock, DynSessionStore, Error, Id, SessionConfig, SessionData, SystemClock, TimeoutStore,
-};
+use crate::{DynClock, DynSessionStore, Error, SessionConfig, SystemClock, TimeoutStore};
 
 /// The request lifecycle shared by all requests: the store (every call bounded by the
 /// configured timeout: by the store itself when it says so through
@@ -43,15 +41,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Sessions {
-    pub(crate) shared: Arc<Shared>,
-}
-
-pub(crate) struct Shared {
-    /// The store, behind a [`TimeoutStore`] unless it bounds its calls itself.
-    pub(crate) store: DynSessionStore,
-    pub(crate) config: SessionConfig,
-    pub(crate) cookies: SessionCookies,
-    pub(crate) clock: DynClock,
+    shared: Arc<Shared>,
 }
 
 impl Sessions {
@@ -108,38 +98,12 @@ impl Sessions {
     /// [`Error::Conflict`] when concurrent writers kept changing the record through every
     /// merge attempt.
     pub async fn finish(&self, session: &Session) -> Result<Outcome, Error> {
-        finish::finish(&self.shared, session).await
+        finish::finish(&self.shared, session.take_state().await).await
     }
 
     /// The configuration.
     pub fn config(&self) -> &SessionConfig {
         &self.shared.config
-    }
-}
-
-impl Shared {
-    pub(crate) fn now(&self) -> SystemTime {
-        self.clock.now()
-    }
-
-    /// The expiry of a session written or refreshed now.
-    pub(crate) fn expiry(&self) -> SystemTime {
-        self.now() + self.config.lifetime
-    }
-
-    /// Decodes a stored payload; a corrupt one is logged and treated as no session.
-    pub(crate) fn decode_or_warn(&self, id: &Id, payload: &bytes::Bytes) -> Option<SessionData> {
-        match self.config.codec.decode(payload) {
-            Ok(data) => Some(data),
-            Err(error) => {
-                tracing::warn!(
-                    session = ?id,
-                    error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),
-                    "stored session does not decode; treating the request as having no session"
-                );
-                None
-            }
-        }
     }
 }
 

@@ -1,0 +1,156 @@
+//! What every request of one [`Sessions`](crate::Sessions) shares: the store, the settings,
+//! the cookie codec and the clock, and the rules that follow from them (expiry, decoding,
+//! the reserved keys). The handle and the end of request both read it; it imports neither.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::cookies::SessionCookies;
+use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
+use crate::{DynClock, DynSessionStore, Error, Id, SessionConfig, SessionData, Timestamp};
+
+pub(crate) struct Shared {
+    /// The store, behind a [`TimeoutStore`](crate::TimeoutStore) unless it bounds its calls
+    /// itself.
+    pub(crate) store: DynSessionStore,
+    pub(crate) config: SessionConfig,
+    pub(crate) cookies: SessionCookies,
+    pub(crate) clock: DynClock,
+}
+
+impl Shared {
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// The expiry of a session refreshed now, before its data is known.
+    pub(crate) fn idle_expiry(&self) -> SystemTime {
+        self.now() + self.config.lifetime
+    }
+
+    /// The expiry of `data` written or refreshed now: the idle lifetime from now, never past
+    /// the absolute lifetime from its creation.
+    pub(crate) fn expiry(&self, data: &SessionData) -> SystemTime {
+        self.expiry_at(data, self.now())
+    }
+
+    fn expiry_at(&self, data: &SessionData, now: SystemTime) -> SystemTime {
+        let idle = now + self.config.lifetime;
+        match (self.config.absolute_lifetime, created_at(data)) {
+            (Some(absolute), Some(created)) => idle.min(created + absolute),
+            (Some(absolute), None) => idle.min(now + absolute),
+            (None, _) => idle,
+        }
+    }
+
+    /// Whether `data` has outlived the absolute lifetime.
+    pub(crate) fn is_past_absolute(&self, data: &SessionData) -> bool {
+        match (self.config.absolute_lifetime, created_at(data)) {
+            (Some(absolute), Some(created)) => created + absolute <= self.now(),
+            _ => false,
+        }
+    }
+
+    /// The data of a session that starts in this request.
+    pub(crate) fn new_data(&self) -> SessionData {
+        let mut data = SessionData::new();
+        if self.config.permanent {
+            data.insert(PERMANENT_KEY, &true)
+                .expect("a bool always encodes");
+            data.mark_unmodified();
+        }
+        data
+    }
+
+    /// Whether removing `key` is a logout ([`SessionConfig::auth_keys`]).
+    pub(crate) fn is_auth_key(&self, key: &str) -> bool {
+        self.config.auth_keys.iter().any(|k| k == key)
+    }
+
+    /// Decodes a stored payload. One that is over the size limit (not decoded at all) or
+    /// does not decode is logged and treated as no session; the record is left alone.
+    pub(crate) fn decode_or_warn(&self, id: &Id, payload: &Bytes) -> Option<SessionData> {
+        if payload.len() > self.config.max_size {
+            tracing::warn!(
+                session = ?id,
+                size = payload.len(),
+                limit = self.config.max_size,
+                "stored session is over SESSION_MAX_SIZE; treating the request as having no session"
+            );
+            return None;
+        }
+        match self.config.codec.decode(payload) {
+            Ok(data) => Some(data),
+            Err(error) => {
+                tracing::warn!(
+                    session = ?id,
+                    error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),
+                    "stored session does not decode; treating the request as having no session"
+                );
+                None
+            }
+        }
+    }
+
+    /// The bytes to store for `data`: stamps the creation time on data that has none
+    /// (sessions written by Python get one on their first save from Rust), encodes, and
+    /// checks the size limit before anything is written.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] over `SESSION_MAX_SIZE`; [`Error::Encode`].
+    pub(crate) fn encode(&self, data: &mut SessionData) -> Result<Vec<u8>, Error> {
+        if created_at(data).is_none() {
+            data.set_untracked(CREATED_KEY, &Timestamp::from(self.now()))?;
+        }
+        let payload = self.config.codec.encode(data)?;
+        if payload.len() > self.config.max_size {
+            return Err(Error::TooLarge {
+                size: payload.len(),
+                limit: self.config.max_size,
+            });
+        }
+        Ok(payload)
+    }
+
+    /// `Set-Cookie` for `id` holding `data`: a permanent session's cookie expires with it.
+    pub(crate) fn set_cookie(&self, id: &Id, data: &SessionData) -> String {
+        let now = self.now();
+        let expires_at = is_permanent(data).then(|| self.expiry_at(data, now));
+        self.cookies.set_cookie(id, expires_at, now)
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub(crate) fn removal_cookie(&self) -> String {
+        self.cookies.removal_cookie()
+    }
+}
+
+/// Whether `data` is permanent (Flask's `_permanent`).
+pub(crate) fn is_permanent(data: &SessionData) -> bool {
+    matches!(data.get::<bool>(PERMANENT_KEY), Ok(Some(true)))
+}
+
+/// Whether `data` holds nothing but the reserved keys.
+pub(crate) fn is_effectively_empty(data: &SessionData) -> bool {
+    data.keys().all(is_reserved)
+}
+
+/// The keys sessionkit keeps in the session for itself.
+pub(crate) fn is_reserved(key: &str) -> bool {
+    key == PERMANENT_KEY || key == CREATED_KEY
+}
+
+/// When `data` was created: a MessagePack timestamp, or the RFC 3339 text the JSON codec
+/// writes for one.
+pub(crate) fn created_at(data: &SessionData) -> Option<SystemTime> {
+    if let Ok(Some(at)) = data.get::<Timestamp>(CREATED_KEY) {
+        return Some(at.into());
+    }
+    let text = data.get::<String>(CREATED_KEY).ok()??;
+    OffsetDateTime::parse(&text, &Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+}
