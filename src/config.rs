@@ -1,9 +1,10 @@
 //! [`Config`]: the store and session settings, from the environment or a builder.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit_core::{Codec, Error, SameSite, SecretKey, SessionConfig};
+use sessionkit_core::{Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig};
 
 use crate::{SessionType, keys, parse};
 
@@ -48,6 +49,7 @@ pub struct Config {
     sql_table: String,
     key_prefix: String,
     cleanup_interval: Option<Duration>,
+    memory_max_sessions: NonZeroUsize,
     session: SessionConfig,
 }
 
@@ -115,6 +117,11 @@ impl Config {
         self.cleanup_interval
     }
 
+    /// The most sessions the memory store holds (`SESSION_MEMORY_MAX_SESSIONS`).
+    pub fn memory_max_sessions(&self) -> NonZeroUsize {
+        self.memory_max_sessions
+    }
+
     /// Session behaviour and cookie settings, for the request lifecycle.
     pub fn session(&self) -> &SessionConfig {
         &self.session
@@ -132,6 +139,7 @@ impl fmt::Debug for Config {
             .field("sql_table", &self.sql_table)
             .field("key_prefix", &self.key_prefix)
             .field("cleanup_interval", &self.cleanup_interval)
+            .field("memory_max_sessions", &self.memory_max_sessions)
             .field("session", &self.session)
             .finish()
     }
@@ -154,6 +162,7 @@ impl Default for ConfigBuilder {
                 sql_table: DEFAULT_SQL_TABLE.to_owned(),
                 key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
                 cleanup_interval: None,
+                memory_max_sessions: MemoryStore::DEFAULT_MAX_SESSIONS,
                 session: SessionConfig::default(),
             },
         }
@@ -222,6 +231,9 @@ impl ConfigBuilder {
         }
         if let Some(v) = get(keys::SESSION_CLEANUP_INTERVAL) {
             c.cleanup_interval = Some(parse::whole_seconds(keys::SESSION_CLEANUP_INTERVAL, &v)?);
+        }
+        if let Some(v) = get(keys::SESSION_MEMORY_MAX_SESSIONS) {
+            c.memory_max_sessions = parse::count(keys::SESSION_MEMORY_MAX_SESSIONS, &v)?;
         }
         if let Some(v) = get(keys::SESSION_STORE_TIMEOUT) {
             s.store_timeout = parse::seconds(keys::SESSION_STORE_TIMEOUT, &v)?;
@@ -316,6 +328,13 @@ impl ConfigBuilder {
     /// Sweep expired records this often (`SESSION_CLEANUP_INTERVAL`).
     pub fn cleanup_interval(mut self, interval: Duration) -> Self {
         self.config.cleanup_interval = Some(interval);
+        self
+    }
+
+    /// The most sessions the memory store holds before it evicts the least recently used
+    /// (`SESSION_MEMORY_MAX_SESSIONS`).
+    pub fn memory_max_sessions(mut self, max_sessions: NonZeroUsize) -> Self {
+        self.config.memory_max_sessions = max_sessions;
         self
     }
 

@@ -23,7 +23,11 @@ use crate::{Config, SessionType, keys};
 /// errors ([`Error::Unavailable`], [`Error::Timeout`]) when its server cannot be reached.
 pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
     match config.session_type() {
-        SessionType::Memory => Ok(Arc::new(MemoryStore::new())),
+        SessionType::Memory => Ok(Arc::new(
+            MemoryStore::builder()
+                .max_sessions(config.memory_max_sessions())
+                .build(),
+        )),
         #[cfg(feature = "redis")]
         SessionType::Redis => {
             let store = sessionkit_redis::RedisStore::builder(config.redis_url())

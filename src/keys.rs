@@ -14,6 +14,9 @@ pub const SESSION_SQL_TABLE: &str = "SESSION_SQL_TABLE";
 pub const SESSION_KEY_PREFIX: &str = "SESSION_KEY_PREFIX";
 /// Seconds between expired-record sweeps for stores that need them; unset: none.
 pub const SESSION_CLEANUP_INTERVAL: &str = "SESSION_CLEANUP_INTERVAL";
+/// Most sessions the memory store holds before it evicts the least recently used, default
+/// `100000` ([`MemoryStore::DEFAULT_MAX_SESSIONS`](crate::MemoryStore::DEFAULT_MAX_SESSIONS)).
+pub const SESSION_MEMORY_MAX_SESSIONS: &str = "SESSION_MEMORY_MAX_SESSIONS";
 /// Seconds (decimals allowed) a store call may take, default `1`.
 pub const SESSION_STORE_TIMEOUT: &str = "SESSION_STORE_TIMEOUT";
 /// Whether new sessions are permanent, default `true`.
@@ -56,6 +59,7 @@ pub const ALL: &[&str] = &[
     SESSION_SQL_TABLE,
     SESSION_KEY_PREFIX,
     SESSION_CLEANUP_INTERVAL,
+    SESSION_MEMORY_MAX_SESSIONS,
     SESSION_STORE_TIMEOUT,
     SESSION_PERMANENT,
     PERMANENT_SESSION_LIFETIME,

@@ -1,5 +1,6 @@
 //! Parsing configuration text; every error names the key and the value.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use sessionkit_core::Error;
@@ -26,6 +27,20 @@ pub(crate) fn whole_seconds(key: &'static str, value: &str) -> Result<Duration, 
             key,
             value,
             "expected a whole number of seconds, such as 2678400",
+        )),
+    }
+}
+
+/// A whole, positive count (of sessions, say).
+pub(crate) fn count(key: &'static str, value: &str) -> Result<NonZeroUsize, Error> {
+    match value.trim().parse::<usize>() {
+        Ok(n) => {
+            NonZeroUsize::new(n).ok_or_else(|| Error::config(key, value, "must be at least 1"))
+        }
+        Err(_) => Err(Error::config(
+            key,
+            value,
+            "expected a whole number, such as 100000",
         )),
     }
 }
@@ -84,6 +99,14 @@ mod tests {
             assert!(!boolean("K", no).unwrap());
         }
         assert!(boolean("K", "maybe").is_err());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(count("K", " 42 ").unwrap().get(), 42);
+        for bad in ["0", "-1", "1.5", "1e5", "many", "99999999999999999999999"] {
+            assert!(count("K", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

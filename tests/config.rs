@@ -1,9 +1,10 @@
 //! Configuration from Flask-Session keys: defaults, parsing, and one clear error per kind of
 //! mistake, naming the key and the value.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit::{Codec, Config, ErrorKind, SameSite, SessionType, keys};
+use sessionkit::{Codec, Config, ErrorKind, MemoryStore, SameSite, SessionType, keys};
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, sessionkit::Error> {
     Config::from_pairs(pairs.iter().copied())
@@ -30,6 +31,7 @@ fn no_keys_means_memory_with_flask_defaults() {
     assert_eq!(c.redis_url(), "redis://127.0.0.1:6379");
     assert_eq!(c.memcached_servers(), ["127.0.0.1:11211"]);
     assert_eq!(c.sql_table(), "sessions");
+    assert_eq!(c.memory_max_sessions(), MemoryStore::DEFAULT_MAX_SESSIONS);
     let s = c.session();
     assert!(s.permanent);
     assert_eq!(s.lifetime, Duration::from_secs(2_678_400));
@@ -53,6 +55,7 @@ fn every_key_is_read() {
         (keys::SESSION_SQL_TABLE, "web_sessions"),
         (keys::SESSION_KEY_PREFIX, "app:"),
         (keys::SESSION_CLEANUP_INTERVAL, "300"),
+        (keys::SESSION_MEMORY_MAX_SESSIONS, "5000"),
         (keys::SESSION_STORE_TIMEOUT, "0.25"),
         (keys::SESSION_PERMANENT, "false"),
         (keys::PERMANENT_SESSION_LIFETIME, "3600"),
@@ -75,6 +78,7 @@ fn every_key_is_read() {
     assert_eq!(c.sql_table(), "web_sessions");
     assert_eq!(c.key_prefix(), "app:");
     assert_eq!(c.cleanup_interval(), Some(Duration::from_secs(300)));
+    assert_eq!(c.memory_max_sessions().get(), 5000);
     let s = c.session();
     assert_eq!(s.store_timeout, Duration::from_millis(250));
     assert!(!s.permanent && !s.refresh_each_request);
@@ -171,6 +175,23 @@ fn malformed_numbers_are_refused() {
         "SESSION_CLEANUP_INTERVAL",
         "1.5",
     );
+}
+
+#[test]
+fn memory_max_sessions_must_be_a_positive_whole_number() {
+    for bad in ["0", "-3", "1.5", "lots"] {
+        let message = refused(
+            &[(keys::SESSION_MEMORY_MAX_SESSIONS, bad)],
+            "SESSION_MEMORY_MAX_SESSIONS",
+            bad,
+        );
+        let expected = if bad == "0" {
+            "at least 1"
+        } else {
+            "whole number"
+        };
+        assert!(message.contains(expected), "{message}");
+    }
 }
 
 #[test]
@@ -291,7 +312,33 @@ fn readme_documents_every_key() {
 #[tokio::test]
 async fn connect_builds_the_memory_store() {
     let store = sessionkit::connect(&config(&[]).unwrap()).await.unwrap();
-    assert!(format!("{store:?}").starts_with("MemoryStore"));
+    let debug = format!("{store:?}");
+    assert!(debug.starts_with("MemoryStore"), "{debug}");
+    assert!(debug.contains("max_sessions: 100000"), "{debug}");
+}
+
+#[tokio::test]
+async fn connect_gives_the_memory_store_its_configured_maximum() {
+    let from_key = config(&[(keys::SESSION_MEMORY_MAX_SESSIONS, "2")]).unwrap();
+    let from_builder = Config::builder()
+        .memory_max_sessions(NonZeroUsize::new(2).unwrap())
+        .build()
+        .unwrap();
+    for config in [from_key, from_builder] {
+        let store = sessionkit::connect(&config).await.unwrap();
+        assert!(
+            format!("{store:?}").contains("max_sessions: 2"),
+            "{store:?}"
+        );
+        // A third session evicts the least recently used: the store really is bounded.
+        let ids: Vec<_> = (0..3).map(|_| sessionkit::Id::random()).collect();
+        let expires = std::time::SystemTime::now() + Duration::from_secs(3600);
+        for id in &ids {
+            store.create(id, b"\x80", expires).await.unwrap();
+        }
+        assert!(store.load(&ids[0]).await.unwrap().is_none());
+        assert!(store.load(&ids[2]).await.unwrap().is_some());
+    }
 }
 
 #[cfg(feature = "redis")]

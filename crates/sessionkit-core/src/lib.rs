@@ -6,7 +6,8 @@
 //!   tracking.
 //! - [`Codec`]: MessagePack (default) or JSON bytes, as Flask-Session writes them.
 //! - [`SessionStore`]: the contract every backend meets, checked by `sessionkit-testkit`.
-//! - [`MemoryStore`]: the in-process store and embedded default.
+//! - [`MemoryStore`]: the in-process store and embedded default, bounded with
+//!   least-recently-used eviction.
 //! - [`SessionConfig`] and [`CookieConfig`]: behaviour and cookie settings.
 //! - [`Error`]: one error type; branch on [`Error::kind`].
 //! - [`Clock`]: where the time comes from, replaceable in tests.
@@ -38,7 +39,7 @@ pub use data::{Change, SessionData};
 pub use error::{BoxError, Error, ErrorKind};
 pub use id::{EncodedId, Id};
 pub use lifecycle::{Action, CREATED_KEY, Outcome, PERMANENT_KEY, Session, Sessions};
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
 pub use signer::{CookieSigner, SignerFormat};
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};

@@ -1,25 +1,47 @@
 //! The in-process store, sessionkit's embedded default.
 
-use std::collections::HashMap;
+mod builder;
+mod entries;
+
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use builder::MemoryStoreBuilder;
+use entries::{Entries, Entry};
+
 use crate::{DynClock, Error, ExpiredDeletion, Id, Record, SessionStore, SystemClock, Version};
 
-/// The smallest map size at which the store sweeps out expired entries.
-const MIN_SWEEP_LEN: usize = 1024;
+/// How many expired entries [`ExpiredDeletion::delete_expired`] removes per hold of the lock.
+const CLEANUP_BATCH: usize = 1000;
 
-/// Sessions in this process's memory.
+/// Sessions in this process's memory, at most [`max_sessions`](MemoryStore::max_sessions)
+/// of them.
 ///
 /// Meant for development, tests and single-process apps: sessions vanish on restart and are
-/// not shared between processes. Expiry is exact (checked on every read against the store's
-/// [`Clock`](crate::Clock)); expired entries are swept out whenever the map has doubled since the last
-/// sweep, so memory stays within about twice the live sessions without a background task.
-/// [`ExpiredDeletion::delete_expired`] sweeps on demand.
+/// not shared between processes.
+///
+/// - **Bounded.** The store holds at most a maximum number of sessions,
+///   [`DEFAULT_MAX_SESSIONS`](MemoryStore::DEFAULT_MAX_SESSIONS) unless set with
+///   [`MemoryStore::builder`]. Creating one more first removes an expired session if there
+///   is one, else evicts the **least recently used**; every `create`, `load`,
+///   `load_and_touch`, `save` and `touch` counts as a use. An evicted session is gone, as
+///   after a logout (`save` answers [`Error::Gone`]). Memory is about
+///   `max_sessions × (payload + 250 bytes)`: the payload is stored as written, and the
+///   bookkeeping (the id twice, expiry, version, recency links, hash and B-tree slots) is
+///   roughly 250 bytes. At the default maximum that is about 25 MB plus the payloads, so
+///   100,000 sessions of 1 KiB take about 125 MB.
+/// - **Expiry.** Exact: every read checks it against the store's
+///   [`Clock`](crate::Clock). Expired sessions are removed without a background task and
+///   without scanning live ones: an index by expiry hands out the earliest first, each
+///   `create` removes up to 32 of them, and [`ExpiredDeletion::delete_expired`] removes
+///   all of them in batches.
+/// - **Cost.** Every call but `delete_expired` takes the lock once and does O(log n) work
+///   for the expiry index and O(1) for the recency order.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -41,76 +63,71 @@ pub struct MemoryStore {
 }
 
 struct State {
-    entries: HashMap<Id, Entry>,
+    entries: Entries,
     /// Versions come from one counter, so a deleted and re-created id never reuses one.
     next_version: u64,
-    /// Sweep expired entries when the map reaches this size.
-    sweep_at: usize,
-}
-
-struct Entry {
-    payload: Bytes,
-    expires_at: SystemTime,
-    version: u64,
 }
 
 impl MemoryStore {
-    /// An empty store on the system clock.
+    /// The maximum number of sessions of [`MemoryStore::new`] and [`MemoryStore::with_clock`]:
+    /// 100,000, about 25 MB of bookkeeping plus the payloads (see [`MemoryStore`]).
+    pub const DEFAULT_MAX_SESSIONS: NonZeroUsize = NonZeroUsize::new(100_000).unwrap();
+
+    /// An empty store on the system clock, holding at most
+    /// [`DEFAULT_MAX_SESSIONS`](MemoryStore::DEFAULT_MAX_SESSIONS).
     pub fn new() -> Self {
         Self::with_clock(Arc::new(SystemClock))
     }
 
-    /// An empty store that reads the time from `clock`.
+    /// An empty store that reads the time from `clock`, holding at most
+    /// [`DEFAULT_MAX_SESSIONS`](MemoryStore::DEFAULT_MAX_SESSIONS).
     pub fn with_clock(clock: DynClock) -> Self {
+        Self::builder().clock(clock).build()
+    }
+
+    /// A builder to set the maximum number of sessions and the clock.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder::new()
+    }
+
+    fn from_builder(max_sessions: NonZeroUsize, clock: DynClock) -> Self {
         Self {
             state: Mutex::new(State {
-                entries: HashMap::new(),
+                entries: Entries::new(max_sessions),
                 next_version: 1,
-                sweep_at: MIN_SWEEP_LEN,
             }),
             clock,
         }
     }
 
-    /// How many entries the map holds, expired ones not yet swept included.
+    /// The most sessions this store holds.
+    pub fn max_sessions(&self) -> NonZeroUsize {
+        self.lock().entries.max()
+    }
+
+    /// How many entries the store holds: live sessions plus expired ones not yet removed.
+    /// Never more than [`max_sessions`](MemoryStore::max_sessions).
     pub fn len(&self) -> usize {
         self.lock().entries.len()
     }
 
-    /// Whether the map holds no entries at all.
+    /// Whether the store holds no entries at all, live or expired.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Every critical section leaves the map consistent, so a panic elsewhere while the
-        // lock was held does not invalidate it.
+        // Every critical section leaves the entries consistent, so a panic elsewhere while
+        // the lock was held does not invalidate them.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl State {
-    /// The live entry under `id`; an expired one is removed on the way.
-    fn live(&mut self, id: &Id, now: SystemTime) -> Option<&mut Entry> {
-        let expired = self.entries.get(id)?.expires_at <= now;
-        if expired {
-            self.entries.remove(id);
-            return None;
-        }
-        self.entries.get_mut(id)
-    }
-
     fn next_version(&mut self) -> u64 {
         let version = self.next_version;
         self.next_version += 1;
         version
-    }
-
-    fn sweep(&mut self, now: SystemTime) -> u64 {
-        let before = self.entries.len();
-        self.entries.retain(|_, entry| entry.expires_at > now);
-        self.sweep_at = (self.entries.len() * 2).max(MIN_SWEEP_LEN);
-        (before - self.entries.len()) as u64
     }
 }
 
@@ -122,8 +139,13 @@ impl Default for MemoryStore {
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (entries, max_sessions) = {
+            let state = self.lock();
+            (state.entries.len(), state.entries.max())
+        };
         f.debug_struct("MemoryStore")
-            .field("entries", &self.len())
+            .field("entries", &entries)
+            .field("max_sessions", &max_sessions)
             .field("clock", &self.clock)
             .finish()
     }
@@ -134,30 +156,23 @@ impl SessionStore for MemoryStore {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        if state.live(id, now).is_some() {
+        if state.entries.live(id, now).is_some() {
             return Err(Error::Collision);
         }
         let version = state.next_version();
-        state.entries.insert(
-            *id,
-            Entry {
-                payload: Bytes::copy_from_slice(payload),
-                expires_at,
-                version,
-            },
-        );
-        if state.entries.len() >= state.sweep_at {
-            state.sweep(now);
-        }
+        let entry = Entry {
+            payload: Bytes::copy_from_slice(payload),
+            expires_at,
+            version,
+        };
+        state.entries.insert(*id, entry, now);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        Ok(state
-            .live(id, now)
-            .map(|entry| Record::new(entry.payload.clone(), Version::new(entry.version))))
+        Ok(state.entries.live(id, now).map(record))
     }
 
     async fn load_and_touch(
@@ -167,10 +182,11 @@ impl SessionStore for MemoryStore {
     ) -> Result<Option<Record>, Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        Ok(state.live(id, now).map(|entry| {
-            entry.expires_at = expires_at;
-            Record::new(entry.payload.clone(), Version::new(entry.version))
-        }))
+        let Some(record) = state.entries.live(id, now).map(record) else {
+            return Ok(None);
+        };
+        state.entries.set_expiry(id, expires_at);
+        Ok(Some(record))
     }
 
     async fn save(
@@ -182,22 +198,21 @@ impl SessionStore for MemoryStore {
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        let current = state.live(id, now).ok_or(Error::Gone)?.version;
+        let current = state.entries.live(id, now).ok_or(Error::Gone)?.version;
         if current != expected.get() {
             return Err(Error::Conflict);
         }
         let version = state.next_version();
-        let entry = state.entries.get_mut(id).expect("checked live above");
-        entry.payload = Bytes::copy_from_slice(payload);
-        entry.expires_at = expires_at;
-        entry.version = version;
+        let payload = Bytes::copy_from_slice(payload);
+        state.entries.replace(id, payload, expires_at, version);
         Ok(())
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        state.live(id, now).ok_or(Error::Gone)?.expires_at = expires_at;
+        state.entries.live(id, now).ok_or(Error::Gone)?;
+        state.entries.set_expiry(id, expires_at);
         Ok(())
     }
 
@@ -209,7 +224,7 @@ impl SessionStore for MemoryStore {
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
         let now = self.clock.now();
         let mut state = self.lock();
-        if state.live(id, now).ok_or(Error::Gone)?.version != expected.get() {
+        if state.entries.live(id, now).ok_or(Error::Gone)?.version != expected.get() {
             return Err(Error::Conflict);
         }
         state.entries.remove(id);
@@ -217,16 +232,29 @@ impl SessionStore for MemoryStore {
     }
 
     /// Calls never wait.
-    fn call_timeout(&self) -> Option<std::time::Duration> {
-        Some(std::time::Duration::ZERO)
+    fn call_timeout(&self) -> Option<Duration> {
+        Some(Duration::ZERO)
     }
+}
+
+fn record(entry: &Entry) -> Record {
+    Record::new(entry.payload.clone(), Version::new(entry.version))
 }
 
 #[async_trait]
 impl ExpiredDeletion for MemoryStore {
+    /// Removes every entry expired by the time of the call, 1,000 per hold of the lock,
+    /// visiting expired entries only.
     async fn delete_expired(&self) -> Result<u64, Error> {
         let now = self.clock.now();
-        Ok(self.lock().sweep(now))
+        let mut deleted = 0;
+        loop {
+            let batch = self.lock().entries.remove_expired(now, CLEANUP_BATCH);
+            deleted += batch as u64;
+            if batch < CLEANUP_BATCH {
+                return Ok(deleted);
+            }
+        }
     }
 }
 
@@ -234,23 +262,197 @@ impl ExpiredDeletion for MemoryStore {
 mod tests {
     use super::*;
     use crate::{Clock, ManualClock};
-    use std::time::Duration;
+    use entries::INSERT_PURGE;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn store(max_sessions: usize, clock: &ManualClock) -> MemoryStore {
+        MemoryStore::builder()
+            .max_sessions(NonZeroUsize::new(max_sessions).unwrap())
+            .clock(Arc::new(clock.clone()))
+            .build()
+    }
+
+    /// Creates `n` sessions expiring at `expires_at`.
+    async fn create_many(store: &MemoryStore, n: usize, expires_at: SystemTime) -> Vec<Id> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = Id::random();
+            store.create(&id, b"\x80", expires_at).await.unwrap();
+            ids.push(id);
+        }
+        ids
+    }
+
+    async fn is_stored(store: &MemoryStore, id: &Id) -> bool {
+        store.load(id).await.unwrap().is_some()
+    }
+
+    async fn version(store: &MemoryStore, id: &Id) -> Version {
+        store.load(id).await.unwrap().expect("live").version()
+    }
+
+    fn assert_consistent(store: &MemoryStore) {
+        store.lock().entries.assert_consistent();
+    }
+
+    /// The ways of using a stored session, each of which counts for recency.
+    #[derive(Debug, Clone, Copy)]
+    enum Use {
+        Load,
+        LoadAndTouch,
+        Save,
+        Touch,
+    }
+
+    impl Use {
+        const ALL: [Use; 4] = [Use::Load, Use::LoadAndTouch, Use::Save, Use::Touch];
+
+        /// Uses the session under `id`, stored with `version`, by this call alone; the
+        /// calls that can move its expiry move it to `expires_at`.
+        async fn apply(self, store: &MemoryStore, id: &Id, version: Version, at: SystemTime) {
+            match self {
+                Use::Load => {
+                    store.load(id).await.unwrap().expect("live");
+                }
+                Use::LoadAndTouch => {
+                    store.load_and_touch(id, at).await.unwrap().expect("live");
+                }
+                Use::Save => store.save(id, b"\x81", at, version).await.unwrap(),
+                Use::Touch => store.touch(id, at).await.unwrap(),
+            }
+        }
+    }
+
+    #[test]
+    fn new_store_has_the_default_maximum() {
+        let store = MemoryStore::new();
+        assert_eq!(store.max_sessions(), MemoryStore::DEFAULT_MAX_SESSIONS);
+        assert_eq!(MemoryStore::DEFAULT_MAX_SESSIONS.get(), 100_000);
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock));
+        assert_eq!(store.max_sessions(), MemoryStore::DEFAULT_MAX_SESSIONS);
+    }
 
     #[tokio::test]
-    async fn expired_entries_are_swept_as_the_map_grows() {
+    async fn debug_shows_the_count_and_the_maximum() {
+        let clock = ManualClock::new();
+        let store = store(7, &clock);
+        create_many(&store, 2, clock.now() + HOUR).await;
+        let debug = format!("{store:?}");
+        assert!(debug.starts_with("MemoryStore"), "{debug}");
+        assert!(debug.contains("entries: 2"), "{debug}");
+        assert!(debug.contains("max_sessions: 7"), "{debug}");
+    }
+
+    #[tokio::test]
+    async fn full_store_evicts_the_least_recently_used() {
+        let clock = ManualClock::new();
+        let store = store(3, &clock);
+        let ids = create_many(&store, 3, clock.now() + HOUR).await;
+        let newcomer = Id::random();
+        store
+            .create(&newcomer, b"\x80", clock.now() + HOUR)
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 3);
+        assert!(
+            !is_stored(&store, &ids[0]).await,
+            "the oldest was not evicted"
+        );
+        assert!(is_stored(&store, &ids[1]).await);
+        assert!(is_stored(&store, &ids[2]).await);
+        assert!(is_stored(&store, &newcomer).await);
+        assert_consistent(&store);
+    }
+
+    #[tokio::test]
+    async fn every_use_refreshes_recency() {
+        for used in Use::ALL {
+            let clock = ManualClock::new();
+            let store = store(3, &clock);
+            let oldest = create_many(&store, 1, clock.now() + HOUR).await[0];
+            let version = version(&store, &oldest).await;
+            let others = create_many(&store, 2, clock.now() + HOUR).await;
+            // The oldest is used, so the second oldest becomes the least recently used.
+            used.apply(&store, &oldest, version, clock.now() + HOUR)
+                .await;
+            create_many(&store, 1, clock.now() + HOUR).await;
+            assert_eq!(store.len(), 3, "{used:?}");
+            assert!(is_stored(&store, &oldest).await, "{used:?} did not count");
+            assert!(
+                !is_stored(&store, &others[0]).await,
+                "{used:?}: wrong eviction"
+            );
+            assert_consistent(&store);
+        }
+    }
+
+    #[tokio::test]
+    async fn evicted_session_is_gone_for_save() {
+        let clock = ManualClock::new();
+        let store = store(1, &clock);
+        let first = create_many(&store, 1, clock.now() + HOUR).await[0];
+        let version = version(&store, &first).await;
+        create_many(&store, 1, clock.now() + HOUR).await;
+        let err = store
+            .save(&first, b"\x81", clock.now() + HOUR, version)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Gone), "{err:?}");
+        assert_eq!(store.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn count_never_exceeds_the_maximum() {
+        let clock = ManualClock::new();
+        let store = store(10, &clock);
+        for i in 0..500u64 {
+            // A mix of lifetimes, some touched to live longer.
+            let expires = clock.now() + Duration::from_secs(1 + i % 7);
+            let ids = create_many(&store, 1, expires).await;
+            if i % 3 == 0 {
+                store.touch(&ids[0], clock.now() + HOUR).await.unwrap();
+            }
+            clock.advance(Duration::from_secs(1));
+            assert!(store.len() <= 10, "{} entries after {i}", store.len());
+        }
+        assert_eq!(store.len(), 10);
+        assert_consistent(&store);
+    }
+
+    #[tokio::test]
+    async fn expired_sessions_go_before_live_ones_are_evicted() {
+        let clock = ManualClock::new();
+        let store = store(3, &clock);
+        let short = create_many(&store, 1, clock.now() + Duration::from_secs(1)).await[0];
+        // Used last, so the expired session is the most recently used one.
+        let live = create_many(&store, 2, clock.now() + HOUR).await;
+        store.load(&short).await.unwrap().unwrap();
+        clock.advance(Duration::from_secs(2));
+        create_many(&store, 1, clock.now() + HOUR).await;
+        assert_eq!(store.len(), 3);
+        assert!(is_stored(&store, &live[0]).await);
+        assert!(is_stored(&store, &live[1]).await);
+    }
+
+    #[tokio::test]
+    async fn expired_sessions_are_removed_a_batch_per_create() {
         let clock = ManualClock::new();
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
-        let short = clock.now() + Duration::from_secs(1);
-        for _ in 0..MIN_SWEEP_LEN - 1 {
-            store.create(&Id::random(), b"\x80", short).await.unwrap();
-        }
-        assert_eq!(store.len(), MIN_SWEEP_LEN - 1);
+        let backlog = 3 * INSERT_PURGE + 5;
+        create_many(&store, backlog, clock.now() + Duration::from_secs(1)).await;
         clock.advance(Duration::from_secs(2));
-        // Never loaded again, these would stay forever without a sweep; the next create
-        // reaches the threshold and sweeps them.
-        let long = clock.now() + Duration::from_secs(3600);
-        store.create(&Id::random(), b"\x80", long).await.unwrap();
-        assert_eq!(store.len(), 1);
+        // Never loaded again, these would stay forever without removal. Each create
+        // removes one batch, oldest expiry first, not a sweep of everything.
+        let long = clock.now() + HOUR;
+        for created in 1..=3 {
+            create_many(&store, 1, long).await;
+            assert_eq!(store.len(), backlog - created * INSERT_PURGE + created);
+        }
+        create_many(&store, 1, long).await;
+        assert_eq!(store.len(), 4, "the rest of the backlog is gone");
+        assert_consistent(&store);
     }
 
     #[tokio::test]
@@ -259,11 +461,69 @@ mod tests {
         let store = MemoryStore::with_clock(Arc::new(clock.clone()));
         for _ in 0..50_000 {
             let expires = clock.now() + Duration::from_secs(1);
-            store.create(&Id::random(), b"\x80", expires).await.unwrap();
+            create_many(&store, 1, expires).await;
             clock.advance(Duration::from_millis(100));
         }
-        // Only about ten entries are live at any time.
-        assert!(store.len() <= 2 * MIN_SWEEP_LEN, "{} entries", store.len());
+        // Only about ten entries are live at any time, and each create removes the ones
+        // that expired since the last.
+        assert!(store.len() <= 11, "{} entries", store.len());
+    }
+
+    #[tokio::test]
+    async fn a_longer_expiry_moves_in_the_index() {
+        for used in [Use::LoadAndTouch, Use::Save, Use::Touch] {
+            let clock = ManualClock::new();
+            let store = store(100, &clock);
+            let id = create_many(&store, 1, clock.now() + Duration::from_secs(1)).await[0];
+            let version = version(&store, &id).await;
+            used.apply(&store, &id, version, clock.now() + HOUR).await;
+            clock.advance(Duration::from_secs(2));
+            // Past the old expiry: neither a create nor a cleanup removes it.
+            create_many(&store, 1, clock.now() + HOUR).await;
+            assert_eq!(store.delete_expired().await.unwrap(), 0, "{used:?}");
+            assert!(is_stored(&store, &id).await, "{used:?}");
+            assert_consistent(&store);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shorter_expiry_moves_in_the_index() {
+        for used in [Use::LoadAndTouch, Use::Save, Use::Touch] {
+            let clock = ManualClock::new();
+            let store = store(100, &clock);
+            let id = create_many(&store, 1, clock.now() + HOUR).await[0];
+            let version = version(&store, &id).await;
+            let soon = clock.now() + Duration::from_secs(1);
+            used.apply(&store, &id, version, soon).await;
+            clock.advance(Duration::from_secs(2));
+            assert_eq!(store.delete_expired().await.unwrap(), 1, "{used:?}");
+            assert!(store.is_empty(), "{used:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn deletes_leave_nothing_in_the_index() {
+        let clock = ManualClock::new();
+        let store = store(100, &clock);
+        let [deleted, deleted_if] =
+            <[Id; 2]>::try_from(create_many(&store, 2, clock.now() + Duration::from_secs(1)).await)
+                .unwrap();
+        store.delete(&deleted).await.unwrap();
+        let version = version(&store, &deleted_if).await;
+        store.delete_if(&deleted_if, version).await.unwrap();
+        assert_consistent(&store);
+        // Re-created with a longer life, the ids must not be removed at their old expiry.
+        for id in [deleted, deleted_if] {
+            store
+                .create(&id, b"\x80", clock.now() + HOUR)
+                .await
+                .unwrap();
+        }
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(store.delete_expired().await.unwrap(), 0);
+        assert!(is_stored(&store, &deleted).await);
+        assert!(is_stored(&store, &deleted_if).await);
+        assert_consistent(&store);
     }
 
     #[tokio::test]
@@ -281,5 +541,19 @@ mod tests {
         assert_eq!(store.delete_expired().await.unwrap(), 3);
         assert_eq!(store.len(), 1);
         assert_eq!(store.delete_expired().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn delete_expired_clears_a_backlog_larger_than_a_batch() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let backlog = 2 * CLEANUP_BATCH + 7;
+        create_many(&store, backlog, clock.now() + Duration::from_secs(1)).await;
+        let live = create_many(&store, 1, clock.now() + HOUR).await[0];
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(store.delete_expired().await.unwrap(), backlog as u64);
+        assert_eq!(store.len(), 1);
+        assert!(is_stored(&store, &live).await);
+        assert_consistent(&store);
     }
 }

@@ -1,0 +1,149 @@
+//! The memory store's sessions: a map in least-recently-used order plus an index by expiry,
+//! kept in step by every method here.
+
+use std::collections::BTreeSet;
+use std::collections::hash_map::RandomState;
+use std::num::NonZeroUsize;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hashlink::LinkedHashMap;
+
+use crate::Id;
+
+/// How many expired entries an insert removes before it adds its own, oldest expiry first.
+/// More than one, so a backlog shrinks while new sessions keep coming.
+pub(super) const INSERT_PURGE: usize = 32;
+
+/// One stored session.
+pub(super) struct Entry {
+    pub(super) payload: Bytes,
+    pub(super) expires_at: SystemTime,
+    pub(super) version: u64,
+}
+
+/// Sessions by id, never more than `max`.
+pub(super) struct Entries {
+    /// Front: least recently used. SipHash with a per-map random key (the standard
+    /// library's `RandomState`), as `HashMap`, since ids can come from clients.
+    by_id: LinkedHashMap<Id, Entry, RandomState>,
+    /// Every entry's `(expires_at, id)`, earliest first; an id is in `by_id` at most once,
+    /// so the pair is unique.
+    by_expiry: BTreeSet<(SystemTime, Id)>,
+    max: NonZeroUsize,
+}
+
+impl Entries {
+    pub(super) fn new(max: NonZeroUsize) -> Self {
+        Self {
+            by_id: LinkedHashMap::with_hasher(RandomState::new()),
+            by_expiry: BTreeSet::new(),
+            max,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub(super) fn max(&self) -> NonZeroUsize {
+        self.max
+    }
+
+    /// The live entry under `id`, now the most recently used; an expired one is removed
+    /// on the way.
+    pub(super) fn live(&mut self, id: &Id, now: SystemTime) -> Option<&Entry> {
+        if self.by_id.get(id)?.expires_at <= now {
+            self.remove(id);
+            return None;
+        }
+        self.by_id.to_back(id).map(|entry| &*entry)
+    }
+
+    /// Adds `entry` under `id`, which must be free, as the most recently used. Makes room
+    /// first: up to [`INSERT_PURGE`] expired entries go, then, if the store is still full,
+    /// the least recently used. Expired entries always go before a live one is evicted: a
+    /// full batch leaves room, a short one leaves no expired entry behind.
+    pub(super) fn insert(&mut self, id: Id, entry: Entry, now: SystemTime) {
+        debug_assert!(!self.by_id.contains_key(&id), "insert over a stored id");
+        self.remove_expired(now, INSERT_PURGE);
+        while self.by_id.len() >= self.max.get() {
+            self.evict_least_recently_used();
+        }
+        self.by_expiry.insert((entry.expires_at, id));
+        self.by_id.insert(id, entry);
+    }
+
+    /// Moves the expiry of the entry under `id`, if any.
+    pub(super) fn set_expiry(&mut self, id: &Id, expires_at: SystemTime) {
+        if let Some(entry) = self.by_id.get_mut(id) {
+            self.by_expiry.remove(&(entry.expires_at, *id));
+            self.by_expiry.insert((expires_at, *id));
+            entry.expires_at = expires_at;
+        }
+    }
+
+    /// Replaces the data, expiry and version of the entry under `id`, if any, keeping its
+    /// place in the recency order.
+    pub(super) fn replace(
+        &mut self,
+        id: &Id,
+        payload: Bytes,
+        expires_at: SystemTime,
+        version: u64,
+    ) {
+        self.set_expiry(id, expires_at);
+        if let Some(entry) = self.by_id.get_mut(id) {
+            entry.payload = payload;
+            entry.version = version;
+        }
+    }
+
+    /// Removes the entry under `id`; whether there was one.
+    pub(super) fn remove(&mut self, id: &Id) -> bool {
+        match self.by_id.remove(id) {
+            Some(entry) => self.by_expiry.remove(&(entry.expires_at, *id)),
+            None => false,
+        }
+    }
+
+    /// Removes up to `limit` entries whose expiry is at or before `now`, earliest first,
+    /// each in O(log n); returns how many. Live entries are never visited.
+    pub(super) fn remove_expired(&mut self, now: SystemTime, limit: usize) -> usize {
+        let mut removed = 0;
+        while removed < limit {
+            match self.by_expiry.first() {
+                Some(&(expires_at, id)) if expires_at <= now => {
+                    self.by_expiry.pop_first();
+                    self.by_id.remove(&id);
+                    removed += 1;
+                }
+                _ => break,
+            }
+        }
+        removed
+    }
+
+    fn evict_least_recently_used(&mut self) {
+        if let Some((id, entry)) = self.by_id.pop_front() {
+            self.by_expiry.remove(&(entry.expires_at, id));
+            tracing::debug!(
+                max_sessions = self.max.get(),
+                "memory store full: evicted the least recently used session"
+            );
+        }
+    }
+
+    /// Panics unless the map and the index describe the same entries.
+    #[cfg(test)]
+    pub(super) fn assert_consistent(&self) {
+        assert_eq!(self.by_id.len(), self.by_expiry.len(), "index out of step");
+        assert!(self.by_id.len() <= self.max.get(), "over the maximum");
+        for (id, entry) in &self.by_id {
+            assert!(
+                self.by_expiry.contains(&(entry.expires_at, *id)),
+                "{id:?} missing from the expiry index"
+            );
+        }
+    }
+}
