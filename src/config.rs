@@ -244,6 +244,15 @@ impl ConfigBuilder {
         if let Some(v) = get(keys::PERMANENT_SESSION_LIFETIME) {
             s.lifetime = parse::whole_seconds(keys::PERMANENT_SESSION_LIFETIME, &v)?;
         }
+        if let Some(v) = get(keys::SESSION_ABSOLUTE_LIFETIME) {
+            s.absolute_lifetime = Some(parse::whole_seconds(keys::SESSION_ABSOLUTE_LIFETIME, &v)?);
+        }
+        if let Some(v) = get(keys::SESSION_MAX_SIZE) {
+            s.max_size = parse::count(keys::SESSION_MAX_SIZE, &v)?.get();
+        }
+        if let Some(v) = get(keys::SESSION_AUTH_KEYS) {
+            s.auth_keys = parse::list(&v);
+        }
         if let Some(v) = get(keys::SESSION_REFRESH_EACH_REQUEST) {
             s.refresh_each_request = parse::boolean(keys::SESSION_REFRESH_EACH_REQUEST, &v)?;
         }
@@ -353,6 +362,25 @@ impl ConfigBuilder {
     /// The session lifetime (`PERMANENT_SESSION_LIFETIME`).
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
         self.config.session.lifetime = lifetime;
+        self
+    }
+
+    /// How long a session may live from its creation, whatever its activity
+    /// (`SESSION_ABSOLUTE_LIFETIME`).
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.session.absolute_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The largest encoded session, in bytes (`SESSION_MAX_SIZE`).
+    pub fn max_size(mut self, bytes: usize) -> Self {
+        self.config.session.max_size = bytes;
+        self
+    }
+
+    /// The session keys whose removal is a logout (`SESSION_AUTH_KEYS`).
+    pub fn auth_keys<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
+        self.config.session.auth_keys = keys.into_iter().map(Into::into).collect();
         self
     }
 

@@ -23,6 +23,12 @@ pub const SESSION_STORE_TIMEOUT: &str = "SESSION_STORE_TIMEOUT";
 pub const SESSION_PERMANENT: &str = "SESSION_PERMANENT";
 /// Session lifetime in seconds, default `2678400` (31 days).
 pub const PERMANENT_SESSION_LIFETIME: &str = "PERMANENT_SESSION_LIFETIME";
+/// Seconds a session may live from its creation whatever its activity; unset: no limit.
+pub const SESSION_ABSOLUTE_LIFETIME: &str = "SESSION_ABSOLUTE_LIFETIME";
+/// Largest encoded session in bytes, default `65536`.
+pub const SESSION_MAX_SIZE: &str = "SESSION_MAX_SIZE";
+/// Comma-separated session keys whose removal is a logout, default `_user_id`.
+pub const SESSION_AUTH_KEYS: &str = "SESSION_AUTH_KEYS";
 /// Whether reads slide the expiry, default `true`.
 pub const SESSION_REFRESH_EACH_REQUEST: &str = "SESSION_REFRESH_EACH_REQUEST";
 /// `msgpack` (default) or `json`.
@@ -63,6 +69,9 @@ pub const ALL: &[&str] = &[
     SESSION_STORE_TIMEOUT,
     SESSION_PERMANENT,
     PERMANENT_SESSION_LIFETIME,
+    SESSION_ABSOLUTE_LIFETIME,
+    SESSION_MAX_SIZE,
+    SESSION_AUTH_KEYS,
     SESSION_REFRESH_EACH_REQUEST,
     SESSION_SERIALIZATION_FORMAT,
     SESSION_COOKIE_NAME,

@@ -59,6 +59,9 @@ fn every_key_is_read() {
         (keys::SESSION_STORE_TIMEOUT, "0.25"),
         (keys::SESSION_PERMANENT, "false"),
         (keys::PERMANENT_SESSION_LIFETIME, "3600"),
+        (keys::SESSION_ABSOLUTE_LIFETIME, "43200"),
+        (keys::SESSION_MAX_SIZE, "8192"),
+        (keys::SESSION_AUTH_KEYS, "_user_id, account_id"),
         (keys::SESSION_REFRESH_EACH_REQUEST, "no"),
         (keys::SESSION_SERIALIZATION_FORMAT, "json"),
         (keys::SESSION_COOKIE_NAME, "__Host-sid"),
@@ -83,6 +86,9 @@ fn every_key_is_read() {
     assert_eq!(s.store_timeout, Duration::from_millis(250));
     assert!(!s.permanent && !s.refresh_each_request);
     assert_eq!(s.lifetime, Duration::from_secs(3600));
+    assert_eq!(s.absolute_lifetime, Some(Duration::from_secs(43_200)));
+    assert_eq!(s.max_size, 8192);
+    assert_eq!(s.auth_keys, ["_user_id", "account_id"]);
     assert_eq!(s.codec, Codec::Json);
     assert_eq!(s.cookie.name, "__Host-sid");
     assert!(!s.cookie.http_only && s.cookie.secure && s.cookie.partitioned);
@@ -175,6 +181,27 @@ fn malformed_numbers_are_refused() {
         "SESSION_CLEANUP_INTERVAL",
         "1.5",
     );
+}
+
+#[test]
+fn session_bounds_are_checked() {
+    refused(
+        &[(keys::SESSION_ABSOLUTE_LIFETIME, "0")],
+        "SESSION_ABSOLUTE_LIFETIME",
+        "0",
+    );
+    refused(
+        &[(keys::SESSION_ABSOLUTE_LIFETIME, "1h")],
+        "SESSION_ABSOLUTE_LIFETIME",
+        "1h",
+    );
+    refused(&[(keys::SESSION_MAX_SIZE, "0")], "SESSION_MAX_SIZE", "0");
+    refused(&[(keys::SESSION_MAX_SIZE, "64k")], "SESSION_MAX_SIZE", "64k");
+    refused(&[(keys::SESSION_MAX_SIZE, "16")], "SESSION_MAX_SIZE", "16");
+    let defaults = config(&[]).unwrap();
+    assert_eq!(defaults.session().absolute_lifetime, None);
+    assert_eq!(defaults.session().max_size, 64 * 1024);
+    assert_eq!(defaults.session().auth_keys, ["_user_id"]);
 }
 
 #[test]
