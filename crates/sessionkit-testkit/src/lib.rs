@@ -27,10 +27,12 @@
 //! The cases are in [`cases`]; [`CASES`] lists their names.
 
 mod cases_macro;
+mod fault_proxy;
 mod harness;
 
 pub mod cases;
 
+pub use fault_proxy::{Fault, FaultProxy};
 pub use harness::{Harness, REAL_SLACK, TimeTravel};
 
 #[doc(hidden)]
