@@ -297,8 +297,9 @@ fn secret_key_fallbacks_forms() {
     let one = fallbacks("a single old key of 32 bytes or more").unwrap();
     assert_eq!(one.len(), 1);
     assert!(fallbacks("[]").unwrap().is_empty());
-    let two = fallbacks(r#"["old, with a comma, 32 bytes long", "and another one, 32 bytes or more"]"#)
-        .unwrap();
+    let two =
+        fallbacks(r#"["old, with a comma, 32 bytes long", "and another one, 32 bytes or more"]"#)
+            .unwrap();
     assert_eq!(two[0].expose(), b"old, with a comma, 32 bytes long");
     for (value, what) in [
         (
