@@ -246,7 +246,6 @@ fn signer_without_secret_key_is_refused() {
     refused(&[(keys::SESSION_USE_SIGNER, "true")], "SECRET_KEY", "");
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 #[test]
 fn own_signer_refuses_a_short_secret_key() {
     let message = refused(
@@ -322,6 +321,7 @@ fn secret_key_fallbacks_forms() {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 #[test]
 fn table_name_that_is_not_an_identifier_is_refused() {
     refused(

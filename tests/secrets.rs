@@ -5,7 +5,7 @@
 
 use std::error::Error as _;
 
-use sessionkit::{Config, ConfigBuilder, SecretKey, SessionType, keys};
+use sessionkit::{Config, ConfigBuilder, SecretKey, keys};
 
 /// The password put into every URL.
 const PASSWORD: &str = "pw-Zq8rT1xK";
@@ -148,7 +148,7 @@ fn malformed_redis_urls_never_show_the_password() {
             "SESSION_REDIS",
         );
         let err = Config::builder()
-            .session_type(SessionType::Redis)
+            .session_type(sessionkit::SessionType::Redis)
             .redis_url(&url)
             .build()
             .expect_err(&url);
