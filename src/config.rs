@@ -4,7 +4,9 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit_core::{Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig};
+use sessionkit_core::{
+    Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url,
+};
 
 use crate::{SessionType, keys, parse};
 
@@ -133,9 +135,16 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("session_type", &self.session_type)
-            .field("redis_url", &parse::redact_url(&self.redis_url))
-            .field("memcached_servers", &self.memcached_servers)
-            .field("sql_url", &self.sql_url.as_deref().map(parse::redact_url))
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field(
+                "memcached_servers",
+                &self
+                    .memcached_servers
+                    .iter()
+                    .map(|s| redact_url(s))
+                    .collect::<Vec<_>>(),
+            )
+            .field("sql_url", &self.sql_url.as_deref().map(redact_url))
             .field("sql_table", &self.sql_table)
             .field("key_prefix", &self.key_prefix)
             .field("cleanup_interval", &self.cleanup_interval)
@@ -290,7 +299,10 @@ impl ConfigBuilder {
             s.signer_format = v.parse()?;
         }
         if let Some(v) = get(keys::SECRET_KEY_FALLBACKS) {
-            s.secret_key_fallbacks = parse::list(&v).into_iter().map(SecretKey::new).collect();
+            s.secret_key_fallbacks = parse::key_list(keys::SECRET_KEY_FALLBACKS, &v)?
+                .into_iter()
+                .map(SecretKey::new)
+                .collect();
         }
         Ok(b)
     }
@@ -438,7 +450,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Sign the cookie's id with `key` (`SESSION_USE_SIGNER` + `SECRET_KEY`).
+    /// Sign the cookie's id with `key` (`SESSION_USE_SIGNER` + `SECRET_KEY`): at least
+    /// [`SecretKey::MIN_LEN`] (32) bytes with the default signer format; a shorter key is
+    /// accepted, with a warning, for `SESSION_SIGNER_FORMAT=itsdangerous` (a Flask app's
+    /// existing key).
     pub fn signer(mut self, key: SecretKey) -> Self {
         self.config.session.use_signer = true;
         self.config.session.secret_key = Some(key);
@@ -451,7 +466,12 @@ impl ConfigBuilder {
         self
     }
 
-    /// Older keys still accepted when verifying (`SECRET_KEY_FALLBACKS`).
+    /// Older keys still accepted when verifying (`SECRET_KEY_FALLBACKS`); each must be
+    /// non-empty, and as long as `SECRET_KEY` must be (see [`SessionConfig::validate`]).
+    ///
+    /// In the environment, several keys are written as a JSON array of strings, which lets
+    /// a key contain a comma: `SECRET_KEY_FALLBACKS='["old1","old,2"]'`. A plain value is
+    /// one key, and may not contain a comma.
     pub fn secret_key_fallbacks(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
         self.config.session.secret_key_fallbacks = keys.into_iter().collect();
         self

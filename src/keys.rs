@@ -49,9 +49,11 @@ pub const SESSION_COOKIE_SAMESITE: &str = "SESSION_COOKIE_SAMESITE";
 pub const SESSION_COOKIE_PARTITIONED: &str = "SESSION_COOKIE_PARTITIONED";
 /// Whether the cookie's id is signed, default `false`.
 pub const SESSION_USE_SIGNER: &str = "SESSION_USE_SIGNER";
-/// The signing key.
+/// The signing key: at least 32 bytes with the default signer format; with
+/// `itsdangerous` a Flask app's shorter key is accepted with a warning.
 pub const SECRET_KEY: &str = "SECRET_KEY";
-/// Comma-separated older signing keys still accepted.
+/// Older signing keys still accepted: a JSON array of strings (`["old1","old,2"]`, so a
+/// key may contain a comma), or one plain key without a comma.
 pub const SECRET_KEY_FALLBACKS: &str = "SECRET_KEY_FALLBACKS";
 /// `hmac-sha256` (default) or `itsdangerous` (Flask-Session's signed cookies).
 pub const SESSION_SIGNER_FORMAT: &str = "SESSION_SIGNER_FORMAT";

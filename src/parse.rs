@@ -71,19 +71,34 @@ pub(crate) fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// A URL with the password (if any) replaced, safe to log.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+/// `SECRET_KEY_FALLBACKS`: a JSON array of strings (`["old1","old,2"]`, Flask's
+/// `from_prefixed_env` convention), or one plain key without a comma. Errors never quote
+/// the value: it holds keys.
+pub(crate) fn key_list(key: &'static str, value: &str) -> Result<Vec<String>, Error> {
+    if value.trim_start().starts_with('[') {
+        // serde_json's message may quote part of the value: only its position is kept.
+        return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            Error::config(
+                key,
+                "",
+                format!(
+                    "not a JSON array of strings (line {}, column {}); write the keys as \
+                     [\"old1\",\"old2\"]",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        });
     }
+    if value.contains(',') {
+        return Err(Error::config(
+            key,
+            "",
+            "the value contains a comma: give several keys (or a key with a comma) as a JSON \
+             array of strings, such as [\"old1\",\"old2\"]",
+        ));
+    }
+    Ok(vec![value.to_owned()])
 }
 
 #[cfg(test)]
@@ -118,12 +133,25 @@ mod tests {
     }
 
     #[test]
-    fn urls_are_redacted() {
-        assert_eq!(
-            redact_url("redis://app:s3cret@cache:6379/0"),
-            "redis://app:***@cache:6379/0"
-        );
-        assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
-        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+    fn key_lists() {
+        let k = |v| key_list("K", v);
+        assert_eq!(k(r#"["old1", "old,2"]"#).unwrap(), ["old1", "old,2"]);
+        assert_eq!(k(" []").unwrap(), Vec::<String>::new());
+        assert_eq!(k("one key; no comma").unwrap(), ["one key; no comma"]);
+        for bad in [
+            "s3cr3t,s3cr3t2",
+            r#"["s3cr3t", 2]"#,
+            r#"["s3cr3t"#,
+            "[s3cr3t]",
+        ] {
+            let err = k(bad).expect_err(bad);
+            let Error::Config { value, .. } = &err else {
+                panic!("{err:?}");
+            };
+            assert!(
+                value.is_empty() && !err.to_string().contains("s3cr3t"),
+                "{err}"
+            );
+        }
     }
 }

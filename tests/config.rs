@@ -71,8 +71,11 @@ fn every_key_is_read() {
         (keys::SESSION_COOKIE_SAMESITE, "strict"),
         (keys::SESSION_COOKIE_PARTITIONED, "on"),
         (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SECRET_KEY, "k1"),
-        (keys::SECRET_KEY_FALLBACKS, "k0, kold"),
+        (keys::SECRET_KEY, KEY),
+        (
+            keys::SECRET_KEY_FALLBACKS,
+            r#"["k0: at least 32 bytes, random....", "kold, with a comma, 32 bytes or more"]"#,
+        ),
     ])
     .unwrap();
     assert_eq!(c.redis_url(), "redis://cache:6380/2");
@@ -94,10 +97,19 @@ fn every_key_is_read() {
     assert!(!s.cookie.http_only && s.cookie.secure && s.cookie.partitioned);
     assert_eq!(s.cookie.same_site, SameSite::Strict);
     assert!(s.use_signer);
-    assert_eq!(s.secret_key.as_ref().unwrap().expose(), b"k1");
+    assert_eq!(s.secret_key.as_ref().unwrap().expose(), KEY.as_bytes());
     let fallbacks: Vec<&[u8]> = s.secret_key_fallbacks.iter().map(|k| k.expose()).collect();
-    assert_eq!(fallbacks, [b"k0".as_slice(), b"kold".as_slice()]);
+    assert_eq!(
+        fallbacks,
+        [
+            b"k0: at least 32 bytes, random....".as_slice(),
+            b"kold, with a comma, 32 bytes or more".as_slice()
+        ]
+    );
 }
+
+/// A signing key long enough for the default signer format.
+const KEY: &str = "k1: a random key of 32 bytes or more";
 
 #[test]
 fn empty_values_keep_defaults_except_the_prefix() {
@@ -282,6 +294,81 @@ fn signer_without_secret_key_is_refused() {
     refused(&[(keys::SESSION_USE_SIGNER, "true")], "SECRET_KEY", "");
 }
 
+#[test]
+fn own_signer_refuses_a_short_secret_key() {
+    let message = refused(
+        &[
+            (keys::SESSION_USE_SIGNER, "true"),
+            (keys::SECRET_KEY, "dev-key"),
+        ],
+        "SECRET_KEY",
+        "",
+    );
+    assert!(message.contains("32 bytes"), "{message}");
+    refused(
+        &[
+            (keys::SESSION_USE_SIGNER, "true"),
+            (keys::SECRET_KEY, KEY),
+            (keys::SECRET_KEY_FALLBACKS, "old-dev-key"),
+        ],
+        "SECRET_KEY_FALLBACKS",
+        "",
+    );
+}
+
+#[test]
+fn flask_format_keeps_a_short_secret_key() {
+    let c = config(&[
+        (keys::SESSION_USE_SIGNER, "true"),
+        (keys::SECRET_KEY, "flask-dev-key"),
+        (keys::SESSION_SIGNER_FORMAT, "itsdangerous"),
+        (keys::SECRET_KEY_FALLBACKS, "older"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.session().secret_key.as_ref().unwrap().expose(),
+        b"flask-dev-key"
+    );
+}
+
+#[test]
+fn secret_key_fallbacks_forms() {
+    let fallbacks = |value: &str| {
+        config(&[
+            (keys::SESSION_USE_SIGNER, "true"),
+            (keys::SECRET_KEY, KEY),
+            (keys::SECRET_KEY_FALLBACKS, value),
+        ])
+        .map(|c| c.session().secret_key_fallbacks.clone())
+    };
+    let one = fallbacks("a single old key of 32 bytes or more").unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(fallbacks("[]").unwrap().is_empty());
+    let two =
+        fallbacks(r#"["old, with a comma, 32 bytes long", "and another one, 32 bytes or more"]"#)
+            .unwrap();
+    assert_eq!(two[0].expose(), b"old, with a comma, 32 bytes long");
+    for (value, what) in [
+        (
+            "old-key-one-of-32-bytes-or-more,old-key-two-of-32-bytes-or-more",
+            "comma",
+        ),
+        (r#"["old-key-of-32-bytes-or-more""#, "JSON array"),
+        (r#"["a key of 32 bytes or more, ok", ""]"#, "empty"),
+    ] {
+        let err = fallbacks(value).expect_err(value);
+        let message = err.to_string();
+        assert!(
+            err.is_config() && message.contains("SECRET_KEY_FALLBACKS") && message.contains(what),
+            "{message}"
+        );
+        assert!(
+            !message.contains("old-key") && !message.contains("ok\""),
+            "{message}"
+        );
+    }
+}
+
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 #[test]
 fn table_name_that_is_not_an_identifier_is_refused() {
@@ -297,7 +384,7 @@ fn debug_output_hides_secrets() {
     let c = config(&[
         (keys::SESSION_REDIS, "redis://app:hunter2@cache:6379"),
         (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SECRET_KEY, "topsecretkey"),
+        (keys::SECRET_KEY, "topsecretkey, long enough for the signer"),
     ])
     .unwrap();
     let debug = format!("{c:?}");

@@ -120,3 +120,43 @@ pub(crate) async fn other_cookies_are_ignored(ctx: &Ctx) {
     let header = format!("theme=dark; {cookie}; other=x");
     assert_eq!(app.get("/get/a", Some(&header)).await.body, "1");
 }
+
+/// What sessionkit adds to a response that sets the session cookie.
+const NOT_SHARED: &str = r#"private, no-cache="Set-Cookie""#;
+
+pub(crate) async fn responses_setting_the_cookie_are_not_cacheable(ctx: &Ctx) {
+    let app = ctx.app().await;
+    let created = app.get("/set/a/1", None).await;
+    assert!(created.set_cookie().is_some());
+    assert_eq!(created.cache_control(), [NOT_SHARED]);
+    let removed = app.get("/clear", Some(&created.cookie())).await;
+    assert!(removed.removes_cookie());
+    assert_eq!(removed.cache_control(), [NOT_SHARED], "removal cookies too");
+}
+
+pub(crate) async fn responses_without_a_cookie_get_no_cache_control(ctx: &Ctx) {
+    let app = ctx.app_with(&[("SESSION_PERMANENT", "false")]).await;
+    for path in ["/noop", "/get/a"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.set_cookie(), None, "{path}");
+        assert!(response.cache_control().is_empty(), "{path}");
+    }
+    // A browser session that is only read sends no cookie back.
+    let cookie = app.get("/set/a/1", None).await.cookie();
+    let read = app.get("/get/a", Some(&cookie)).await;
+    assert_eq!((read.body.as_str(), read.set_cookie()), ("1", None));
+    assert!(read.cache_control().is_empty());
+}
+
+pub(crate) async fn the_apps_own_caching_headers_are_kept(ctx: &Ctx) {
+    let app = ctx.app().await;
+    let own = app.get("/own_caching/cache-control", None).await;
+    assert!(own.set_cookie().is_some());
+    assert_eq!(own.cache_control(), ["public, max-age=60"]);
+    let expires = app.get("/own_caching/expires", None).await;
+    assert!(expires.set_cookie().is_some());
+    assert!(
+        expires.cache_control().is_empty(),
+        "Expires is the app's decision"
+    );
+}

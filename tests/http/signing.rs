@@ -4,6 +4,11 @@ use sessionkit::Id;
 
 use crate::support::Ctx;
 
+/// Keys of at least 32 bytes, as the default signer format requires.
+const K1: &str = "k1: a signing key of 32 bytes or more";
+const OLD: &str = "old: a signing key of 32 bytes or more";
+const NEW: &str = "new: a signing key of 32 bytes or more";
+
 fn signed<'a>(key: &'a str, fallbacks: &'a str) -> [(&'a str, &'a str); 3] {
     [
         ("SESSION_USE_SIGNER", "true"),
@@ -13,7 +18,7 @@ fn signed<'a>(key: &'a str, fallbacks: &'a str) -> [(&'a str, &'a str); 3] {
 }
 
 pub(crate) async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id(ctx: &Ctx) {
-    let app = ctx.app_with(&signed("k1", "")).await;
+    let app = ctx.app_with(&signed(K1, "")).await;
     let response = app.get("/set/a/1", None).await;
     let cookie = response.cookie();
     let value = cookie.split_once('=').unwrap().1;
@@ -28,7 +33,7 @@ pub(crate) async fn signed_cookie_round_trips_and_the_store_key_is_the_bare_id(c
 }
 
 pub(crate) async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup(ctx: &Ctx) {
-    let app = ctx.app_with(&signed("k1", "")).await;
+    let app = ctx.app_with(&signed(K1, "")).await;
     let cookie = app.get("/set/a/1", None).await.cookie();
     let (id, _) = cookie.split_once('.').unwrap();
     let before = app.store.total_calls();
@@ -48,10 +53,10 @@ pub(crate) async fn unsigned_or_wrongly_signed_cookies_are_refused_without_a_loo
 }
 
 pub(crate) async fn rotation_accepts_the_old_key_and_issues_the_new_one(ctx: &Ctx) {
-    let old = ctx.app_with(&signed("old", "")).await;
+    let old = ctx.app_with(&signed(OLD, "")).await;
     let cookie = old.get("/set/a/1", None).await.cookie();
 
-    let rotated = ctx.app_sharing(&old, &signed("new", "old"));
+    let rotated = ctx.app_sharing(&old, &signed(NEW, OLD));
     assert_eq!(
         rotated.get("/get/a", Some(&cookie)).await.body,
         "1",
@@ -65,7 +70,7 @@ pub(crate) async fn rotation_accepts_the_old_key_and_issues_the_new_one(ctx: &Ct
         "same id"
     );
 
-    let new_only = ctx.app_sharing(&old, &signed("new", ""));
+    let new_only = ctx.app_sharing(&old, &signed(NEW, ""));
     assert_eq!(new_only.get("/get/a", Some(&reissued)).await.body, "2");
     assert_eq!(
         new_only.get("/get/a", Some(&cookie)).await.body,

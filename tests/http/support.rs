@@ -395,6 +395,15 @@ impl TestResponse {
             .is_some_and(|c| c.contains("Max-Age=0") && c.split(';').next().unwrap().ends_with('='))
     }
 
+    /// The `Cache-Control` header values.
+    pub(crate) fn cache_control(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The `Vary` header values.
     pub(crate) fn vary(&self) -> Vec<String> {
         self.headers
@@ -423,6 +432,7 @@ fn routes(gate: Arc<Gate>) -> Router {
         .route("/id", get(id))
         .route("/keys", get(keys))
         .route("/vary", get(vary_already_set))
+        .route("/own_caching/{header}", get(own_caching))
         .route("/slow_set/{key}/{value}", get(slow_set))
         .route("/slow_read/{key}", get(slow_read))
         .route("/slow_cycle", get(slow_cycle))
@@ -485,6 +495,20 @@ async fn vary_already_set(
 ) -> Result<([(header::HeaderName, &'static str); 1], String), SessionError> {
     let value = session.get::<String>("a").await?.unwrap_or_default();
     Ok(([(header::VARY, "cookie")], value))
+}
+
+/// Writes the session and sets the app's own caching header: `cache-control` or
+/// `expires`.
+async fn own_caching(
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<([(header::HeaderName, &'static str); 1], &'static str), SessionError> {
+    session.insert("a", &"1").await?;
+    let own = match name.as_str() {
+        "expires" => (header::EXPIRES, "Thu, 01 Jan 2099 00:00:00 GMT"),
+        _ => (header::CACHE_CONTROL, "public, max-age=60"),
+    };
+    Ok(([own], "set"))
 }
 
 async fn slow_set(

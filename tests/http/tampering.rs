@@ -85,10 +85,42 @@ pub(crate) async fn duplicated_session_cookies_are_refused(ctx: &Ctx) {
     assert_no_session(&app, header.as_bytes(), "two different session cookies").await;
 }
 
+pub(crate) async fn a_junk_duplicate_cookie_does_not_lock_the_user_out(ctx: &Ctx) {
+    let app = ctx.app().await;
+    let real = app.get("/set/a/1", None).await.cookie();
+    let unknown = format!("session={}", Id::random());
+    // Junk that a sibling subdomain could plant, before or after the real cookie. An id
+    // that parses but is not stored is not junk: it cannot be told apart from ours.
+    for junk in ["session=planted", "session=", "session=\"x\""] {
+        for header in [format!("{junk}; {real}"), format!("{real}; {junk}")] {
+            assert_eq!(app.get("/get/a", Some(&header)).await.body, "1", "{header}");
+        }
+    }
+    let two_valid = format!("{unknown}; {real}");
+    assert_eq!(app.get("/get/a", Some(&two_valid)).await.body, "<none>");
+}
+
+pub(crate) async fn an_unsigned_or_wrongly_signed_duplicate_is_junk(ctx: &Ctx) {
+    let app = ctx.app_with(&signed(SERVER_KEY)).await;
+    let real = app.get("/set/a/1", None).await.cookie();
+    let elsewhere = ctx.app_with(&signed(OTHER_KEY)).await;
+    let wrongly_signed = elsewhere.get("/set/a/2", None).await.cookie();
+    let unsigned = format!("session={}", Id::random());
+    for junk in [unsigned, wrongly_signed] {
+        let header = format!("{junk}; {real}");
+        assert_eq!(app.get("/get/a", Some(&header)).await.body, "1", "{header}");
+    }
+}
+
+const SERVER_KEY: &str = "server key: at least 32 bytes long";
+const OTHER_KEY: &str = "another server's key, 32+ bytes long";
+
+fn signed(key: &str) -> [(&str, &str); 2] {
+    [("SESSION_USE_SIGNER", "true"), ("SECRET_KEY", key)]
+}
+
 pub(crate) async fn wrong_signatures_never_reach_the_store(ctx: &Ctx) {
-    let app = ctx
-        .app_with(&[("SESSION_USE_SIGNER", "true"), ("SECRET_KEY", "server-key")])
-        .await;
+    let app = ctx.app_with(&signed(SERVER_KEY)).await;
     let real = app.get("/set/a/1", None).await.cookie();
     let id = Id::parse(real.split_once('=').unwrap().1.split_once('.').unwrap().0).unwrap();
     let mut flipped = real.clone().into_bytes();

@@ -366,9 +366,13 @@ async fn json_format_works_both_ways(store: Store) {
     assert_eq!(pair.rust("/incr").await, "3");
 }
 
+/// A Flask app's existing key, shorter than the 32 bytes sessionkit's own signer requires:
+/// the itsdangerous format keeps it (with a startup warning) so nobody is logged out.
+const FLASK_KEY: &str = "flask-and-rust-share-this";
+
 async fn signed_cookies_work_both_ways(store: Store) {
     let shared = Shared {
-        signer_key: Some("flask-and-rust-share-this"),
+        signer_key: Some(FLASK_KEY),
         ..Shared::default()
     };
     let pair = Pair::start(store, shared).await;
@@ -396,7 +400,7 @@ async fn signed_cookies_work_both_ways(store: Store) {
     let fresh = Pair::start(
         store,
         Shared {
-            signer_key: Some("flask-and-rust-share-this"),
+            signer_key: Some(FLASK_KEY),
             ..Shared::default()
         },
     )

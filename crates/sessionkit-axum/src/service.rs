@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{COOKIE, SET_COOKIE, VARY};
+use http::header::{CACHE_CONTROL, COOKIE, EXPIRES, SET_COOKIE, VARY};
 use http::{HeaderValue, Request, Response};
 use sessionkit_core::{Error, Session, Sessions};
 use tower_service::Service;
@@ -114,6 +114,15 @@ async fn finish<B: Default>(
             return error_response(&error);
         }
     };
+    // A response that sets the session cookie must not be replayed by a shared cache; the
+    // rule (and its respect for the app's own caching headers) is the core's.
+    let headers = response.headers();
+    let has_cache_headers = headers.contains_key(CACHE_CONTROL) || headers.contains_key(EXPIRES);
+    if let Some(value) = outcome.cache_control(has_cache_headers) {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    }
     if let Some(cookie) = outcome.set_cookie {
         match HeaderValue::try_from(cookie) {
             Ok(value) => {

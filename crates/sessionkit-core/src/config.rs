@@ -46,10 +46,18 @@ impl fmt::Display for SameSite {
 }
 
 /// A signing key (`SECRET_KEY`, `SECRET_KEY_FALLBACKS`). Its `Debug` never shows the key.
+///
+/// With sessionkit's own signer ([`SignerFormat::HmacSha256`], the default) every key must
+/// be at least [`SecretKey::MIN_LEN`] bytes; [`SessionConfig::validate`] checks it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey(Vec<u8>);
 
 impl SecretKey {
+    /// The shortest key sessionkit's own signer accepts: 32 bytes, the output size of
+    /// HMAC-SHA256, so the key is not the weakest part. Generate one with, for example,
+    /// `openssl rand -base64 32` (44 characters).
+    pub const MIN_LEN: usize = 32;
+
     /// Wraps key material.
     pub fn new(key: impl Into<Vec<u8>>) -> Self {
         Self(key.into())
@@ -197,9 +205,11 @@ pub struct SessionConfig {
     pub cookie: CookieConfig,
     /// `SESSION_USE_SIGNER`, default `false`: sign the id in the cookie with `SECRET_KEY`.
     pub use_signer: bool,
-    /// `SECRET_KEY`: required when `use_signer` is on.
+    /// `SECRET_KEY`: required when `use_signer` is on; at least [`SecretKey::MIN_LEN`]
+    /// bytes with the default signer format.
     pub secret_key: Option<SecretKey>,
-    /// `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying, for rotation.
+    /// `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying, for rotation;
+    /// each non-empty, and as long as `secret_key` must be.
     pub secret_key_fallbacks: Vec<SecretKey>,
     /// `SESSION_SIGNER_FORMAT`: sessionkit's HMAC-SHA256 (default) or Flask-Session's
     /// itsdangerous format, to share signed cookies with a Flask app.
@@ -253,18 +263,32 @@ impl Default for SessionConfig {
 impl SessionConfig {
     /// Checks that the settings fit together.
     ///
+    /// Signing keys are checked when `use_signer` is on (nothing else uses them): with
+    /// sessionkit's own format each key must be at least [`SecretKey::MIN_LEN`] bytes. With
+    /// [`SignerFormat::Itsdangerous`] a shorter key is accepted, so that a Flask app being
+    /// migrated keeps its key (a new key would log everybody out), and a warning is logged
+    /// through `tracing`. Error values never contain the keys.
+    ///
     /// ```
-    /// use sessionkit_core::SessionConfig;
+    /// use sessionkit_core::{SecretKey, SessionConfig};
     ///
     /// let mut config = SessionConfig::default();
     /// config.use_signer = true;
     /// let err = config.validate().unwrap_err();
     /// assert!(err.to_string().contains("SECRET_KEY"));
+    ///
+    /// config.secret_key = Some(SecretKey::new("too short"));
+    /// assert!(config.validate().is_err());
+    /// config.secret_key = Some(SecretKey::new("0123456789abcdef0123456789abcdef"));
+    /// config.validate()?;
+    /// # Ok::<(), sessionkit_core::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key: a zero lifetime or timeout, signing without a
-    /// non-empty `SECRET_KEY`, and everything [`CookieConfig::validate`] checks.
+    /// [`Error::Config`] naming the key: a zero lifetime or timeout; signing without a
+    /// non-empty `SECRET_KEY`; an empty key in `SECRET_KEY_FALLBACKS`; with the default
+    /// signer format, a `SECRET_KEY` or fallback shorter than [`SecretKey::MIN_LEN`] bytes;
+    /// and everything [`CookieConfig::validate`] checks.
     pub fn validate(&self) -> Result<(), Error> {
         if self.lifetime.is_zero() {
             return Err(Error::config(
@@ -306,7 +330,68 @@ impl SessionConfig {
                 "SESSION_USE_SIGNER=true needs a non-empty SECRET_KEY",
             ));
         }
+        if self
+            .secret_key_fallbacks
+            .iter()
+            .any(|k| k.expose().is_empty())
+        {
+            return Err(Error::config(
+                "SECRET_KEY_FALLBACKS",
+                "",
+                "a fallback key is empty; list only the older keys still to be accepted",
+            ));
+        }
+        if self.use_signer {
+            self.check_key_lengths()?;
+        }
         self.cookie.validate()
+    }
+
+    /// Key lengths for the configured signer format: an error with sessionkit's own
+    /// format, a warning with Flask's.
+    fn check_key_lengths(&self) -> Result<(), Error> {
+        let short = |key: &SecretKey| key.expose().len() < SecretKey::MIN_LEN;
+        let short_key = self.secret_key.as_ref().is_some_and(short);
+        let short_fallback = self.secret_key_fallbacks.iter().any(short);
+        match self.signer_format {
+            SignerFormat::HmacSha256 => {
+                let name = if short_key {
+                    "SECRET_KEY"
+                } else if short_fallback {
+                    "SECRET_KEY_FALLBACKS"
+                } else {
+                    return Ok(());
+                };
+                Err(Error::config(
+                    name,
+                    "",
+                    format!(
+                        "keys must be at least {} bytes for SESSION_SIGNER_FORMAT=hmac-sha256 \
+                         (a short key can be guessed from one signed cookie); generate one \
+                         with `openssl rand -base64 32`",
+                        SecretKey::MIN_LEN
+                    ),
+                ))
+            }
+            SignerFormat::Itsdangerous => {
+                if short_key || short_fallback {
+                    tracing::warn!(
+                        key = if short_key {
+                            "SECRET_KEY"
+                        } else {
+                            "SECRET_KEY_FALLBACKS"
+                        },
+                        min_len = SecretKey::MIN_LEN,
+                        "signing key shorter than the minimum, accepted for \
+                         SESSION_SIGNER_FORMAT=itsdangerous (Flask compatibility): a short key \
+                         can be guessed offline from one signed cookie, and whoever has it can \
+                         sign any cookie value and forge whatever else the Flask app signs \
+                         with SECRET_KEY; move both apps to a random key of at least 32 bytes"
+                    );
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -384,8 +469,126 @@ mod tests {
             ..SessionConfig::default()
         };
         assert_eq!(key_of(config.validate()), "SECRET_KEY");
-        config.secret_key = Some(SecretKey::new(*b"s3cret"));
+        config.secret_key = Some(SecretKey::new(LONG_KEY));
         config.validate().unwrap();
+    }
+
+    const LONG_KEY: &str = "0123456789abcdef0123456789abcdef";
+    const SHORT_KEY: &str = "0123456789abcdef0123456789abcde";
+
+    fn signing(f: impl FnOnce(&mut SessionConfig)) -> SessionConfig {
+        let mut config = SessionConfig {
+            use_signer: true,
+            secret_key: Some(SecretKey::new(LONG_KEY)),
+            ..SessionConfig::default()
+        };
+        f(&mut config);
+        config
+    }
+
+    #[test]
+    fn own_signer_needs_keys_of_at_least_32_bytes() {
+        assert_eq!(SHORT_KEY.len() + 1, SecretKey::MIN_LEN);
+        let short = signing(|c| c.secret_key = Some(SecretKey::new(SHORT_KEY)));
+        assert_eq!(key_of(short.validate()), "SECRET_KEY");
+        let short_fallback = signing(|c| {
+            c.secret_key_fallbacks = vec![SecretKey::new(LONG_KEY), SecretKey::new(SHORT_KEY)];
+        });
+        assert_eq!(key_of(short_fallback.validate()), "SECRET_KEY_FALLBACKS");
+        signing(|c| c.secret_key_fallbacks = vec![SecretKey::new(LONG_KEY)])
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn flask_format_keeps_a_short_key() {
+        signing(|c| {
+            c.signer_format = SignerFormat::Itsdangerous;
+            c.secret_key = Some(SecretKey::new("dev"));
+            c.secret_key_fallbacks = vec![SecretKey::new("older")];
+        })
+        .validate()
+        .unwrap();
+    }
+
+    /// What `f` logs through `tracing`, as text.
+    fn logs(f: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn flask_format_warns_about_a_short_key_without_showing_it() {
+        let short = signing(|c| {
+            c.signer_format = SignerFormat::Itsdangerous;
+            c.secret_key = Some(SecretKey::new("flask-dev-key"));
+        });
+        let logged = logs(|| short.validate().unwrap());
+        assert!(logged.contains("WARN"), "{logged}");
+        assert!(
+            logged.contains("SECRET_KEY") && logged.contains("forge"),
+            "{logged}"
+        );
+        assert!(!logged.contains("flask-dev-key"), "{logged}");
+        let long = signing(|c| c.signer_format = SignerFormat::Itsdangerous);
+        assert_eq!(logs(|| long.validate().unwrap()), "");
+    }
+
+    #[test]
+    fn an_empty_fallback_is_refused() {
+        for format in [SignerFormat::HmacSha256, SignerFormat::Itsdangerous] {
+            let config = signing(|c| {
+                c.signer_format = format;
+                c.secret_key_fallbacks = vec![SecretKey::new("")];
+            });
+            assert_eq!(
+                key_of(config.validate()),
+                "SECRET_KEY_FALLBACKS",
+                "{format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_not_checked_without_the_signer() {
+        let config = SessionConfig {
+            secret_key: Some(SecretKey::new("short")),
+            secret_key_fallbacks: vec![SecretKey::new("old")],
+            ..SessionConfig::default()
+        };
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn key_errors_never_contain_the_key() {
+        let secret = "hunter2-hunter2";
+        for config in [
+            signing(|c| c.secret_key = Some(SecretKey::new(secret))),
+            signing(|c| c.secret_key_fallbacks = vec![SecretKey::new(secret)]),
+        ] {
+            let err = config.validate().unwrap_err();
+            for text in [err.to_string(), format!("{err:?}"), format!("{config:?}")] {
+                assert!(!text.contains("hunter2"), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -30,13 +30,17 @@ impl SessionCookies {
         }
     }
 
-    /// The session id carried by the request's `Cookie` headers, if exactly one value is
-    /// sent under the session cookie's name and it is a valid (and, when signing, correctly
-    /// signed) id. Anything else means "no session": malformed values, bad signatures, and
-    /// several different values (which would let a sibling domain plant a session).
+    /// The session id carried by the request's `Cookie` headers: the one valid (and, when
+    /// signing, correctly signed) id sent under the session cookie's name.
+    ///
+    /// Values under that name that do not parse or verify are ignored, so a junk duplicate
+    /// planted from a sibling subdomain cannot lock the user out. The same valid id sent
+    /// twice counts once. Two or more different valid ids mean "no session": the browser
+    /// cannot say which one is ours, and picking one would let a sibling domain plant a
+    /// session of its choosing.
     pub(crate) fn find_id<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]>) -> Option<Id> {
         let name = self.config.name.as_bytes();
-        let mut found: Option<&'a [u8]> = None;
+        let mut found: Option<Id> = None;
         for header in headers {
             // `name=value` pairs separated by `;` (RFC 6265 section 5.4); the bytes are
             // compared as they are, so a header that is not UTF-8 costs nothing extra.
@@ -48,21 +52,27 @@ impl SessionCookies {
                 if pair[..eq].trim_ascii() != name {
                     continue;
                 }
-                let value = strip_quotes(pair[eq + 1..].trim_ascii());
+                let Some(id) = self.verify(strip_quotes(pair[eq + 1..].trim_ascii())) else {
+                    continue;
+                };
                 match found {
-                    None => found = Some(value),
-                    Some(previous) if previous == value => {}
+                    None => found = Some(id),
+                    Some(previous) if previous == id => {}
                     Some(_) => {
                         tracing::debug!(
                             cookie = %self.config.name,
-                            "several different session cookies sent; treating as no session"
+                            "several different valid session cookies sent; treating as no session"
                         );
                         return None;
                     }
                 }
             }
         }
-        let value = found?;
+        found
+    }
+
+    /// The id in one cookie value, if it parses and (when signing) its signature verifies.
+    fn verify(&self, value: &[u8]) -> Option<Id> {
         match &self.signer {
             Some(signer) => signer.verify(value),
             None => Id::parse_bytes(value),
@@ -149,12 +159,40 @@ mod tests {
     }
 
     #[test]
-    fn ambiguous_duplicates_mean_no_session() {
+    fn two_distinct_valid_ids_mean_no_session() {
         let (a, b) = (Id::random(), Id::random());
         let header = format!("session={a}; session={b}");
         assert_eq!(cookies(|_| ()).find_id([header.as_bytes()]), None);
-        let same = format!("session={a}; session={a}");
+        let across_headers = [format!("session={a}"), format!("session={b}")];
+        assert_eq!(
+            cookies(|_| ()).find_id(across_headers.iter().map(String::as_bytes)),
+            None
+        );
+        let same = format!("session={a}; session=\"{a}\"; session={a}");
         assert_eq!(cookies(|_| ()).find_id([same.as_bytes()]), Some(a));
+    }
+
+    #[test]
+    fn junk_duplicates_are_ignored() {
+        let id = Id::random();
+        let c = cookies(|_| ());
+        for junk in [
+            "",
+            "abc",
+            "planted-by-a-sibling",
+            "é",
+            "A".repeat(44).as_str(),
+        ] {
+            for header in [
+                format!("session={junk}; session={id}"),
+                format!("session={id}; session={junk}"),
+            ] {
+                assert_eq!(c.find_id([header.as_bytes()]), Some(id), "{header:.60}");
+            }
+        }
+        let valid = format!("session={id}");
+        let headers = [b"session=\xff\xfe".as_slice(), valid.as_bytes()];
+        assert_eq!(c.find_id(headers), Some(id));
     }
 
     #[test]
@@ -173,18 +211,51 @@ mod tests {
         assert_eq!(c.find_id([&[0xff, 0xfe, b'=', 0x80][..]]), None);
     }
 
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    fn signed() -> SessionCookies {
+        cookies(|c| {
+            c.use_signer = true;
+            c.secret_key = Some(SecretKey::new(KEY));
+        })
+    }
+
+    /// The `session=<value>` part of a `Set-Cookie`.
+    fn pair(set_cookie: &str) -> &str {
+        set_cookie.split(';').next().unwrap()
+    }
+
     #[test]
     fn signed_cookies_need_a_valid_signature() {
-        let signed = cookies(|c| {
-            c.use_signer = true;
-            c.secret_key = Some(SecretKey::new("k"));
-        });
+        let signed = signed();
         let id = Id::random();
-        let set = signed.set_cookie(&id, None, SystemTime::now());
-        let value = set.split(';').next().unwrap();
-        assert_eq!(signed.find_id([value.as_bytes()]), Some(id));
+        let value = signed.set_cookie(&id, None, SystemTime::now());
+        assert_eq!(signed.find_id([pair(&value).as_bytes()]), Some(id));
         let unsigned = format!("session={id}");
         assert_eq!(signed.find_id([unsigned.as_bytes()]), None);
+    }
+
+    #[test]
+    fn unsigned_or_wrongly_signed_duplicates_are_junk() {
+        let signed = signed();
+        let other_key = cookies(|c| {
+            c.use_signer = true;
+            c.secret_key = Some(SecretKey::new("another key, also 32 bytes long."));
+        });
+        let (id, planted) = (Id::random(), Id::random());
+        let real = signed.set_cookie(&id, None, SystemTime::now());
+        let wrongly_signed = other_key.set_cookie(&planted, None, SystemTime::now());
+        for junk in [
+            format!("session={planted}"),
+            pair(&wrongly_signed).to_owned(),
+            format!("session={planted}.{}", "A".repeat(43)),
+        ] {
+            let header = format!("{junk}; {}", pair(&real));
+            assert_eq!(signed.find_id([header.as_bytes()]), Some(id), "{junk}");
+        }
+        let second = signed.set_cookie(&planted, None, SystemTime::now());
+        let header = format!("{}; {}", pair(&real), pair(&second));
+        assert_eq!(signed.find_id([header.as_bytes()]), None, "two valid ids");
     }
 
     #[test]

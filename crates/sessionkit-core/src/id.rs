@@ -92,7 +92,8 @@ impl Id {
     }
 }
 
-/// The text form of an [`Id`] on the stack; derefs to `str`.
+/// The text form of an [`Id`] on the stack; derefs to `str`. Like [`Id`], its `Debug` shows
+/// only a prefix.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct EncodedId([u8; Id::ENCODED_LEN]);
 
@@ -106,7 +107,7 @@ impl std::ops::Deref for EncodedId {
 
 impl fmt::Debug for EncodedId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
+        write!(f, "EncodedId({}…)", &self[..6])
     }
 }
 
@@ -190,5 +191,7 @@ mod tests {
         let debug = format!("{id:?}");
         assert!(!debug.contains(&id.to_string()));
         assert!(debug.contains(&id.to_string()[..6]));
+        let encoded = format!("{:?}", id.encode());
+        assert!(!encoded.contains(&id.to_string()[..10]), "{encoded}");
     }
 }

@@ -11,6 +11,7 @@
 //! - [`SessionConfig`] and [`CookieConfig`]: behaviour and cookie settings.
 //! - [`Error`]: one error type; branch on [`Error::kind`].
 //! - [`Clock`]: where the time comes from, replaceable in tests.
+//! - [`redact_url`]: passwords hidden before a URL reaches an error, a log line or `Debug`.
 //! - [`Sessions`] and [`Session`]: the framework-neutral request lifecycle that web adapters
 //!   drive: lazy loading, sliding expiry, merge of concurrent writes, cookies, signing.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -25,6 +26,7 @@ mod id;
 mod lifecycle;
 mod memory;
 mod record;
+mod redact;
 mod signer;
 mod store;
 mod timeout;
@@ -41,6 +43,7 @@ pub use id::{EncodedId, Id};
 pub use lifecycle::{Action, CREATED_KEY, Outcome, PERMANENT_KEY, Session, Sessions};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
+pub use redact::redact_url;
 pub use signer::{CookieSigner, SignerFormat};
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
 pub use timeout::{TimeoutStore, bounded};

@@ -123,16 +123,22 @@ impl Key {
 /// the new one in `SECRET_KEY`. New cookies are always signed with the current key. The
 /// signature never reaches the store: store keys use the bare id.
 ///
+/// Keys are not checked here: [`SessionConfig::validate`](crate::SessionConfig::validate)
+/// requires at least [`SecretKey::MIN_LEN`] bytes for [`SignerFormat::HmacSha256`].
+///
 /// ```
 /// use sessionkit_core::{CookieSigner, Id, SecretKey, SignerFormat};
 ///
 /// let format = SignerFormat::HmacSha256;
-/// let old = CookieSigner::new(format, &SecretKey::new("old"), &[]);
-/// let rotated = CookieSigner::new(format, &SecretKey::new("new"), &[SecretKey::new("old")]);
+/// let old_key = SecretKey::new("old key: 32 bytes or more, random");
+/// let new_key = SecretKey::new("new key: 32 bytes or more, random");
+/// let old = CookieSigner::new(format, &old_key, &[]);
+/// let rotated = CookieSigner::new(format, &new_key, &[old_key]);
 /// let id = Id::random();
 /// let cookie = old.sign(&id);
 /// assert_eq!(rotated.verify(cookie.as_bytes()), Some(id));
-/// assert_eq!(CookieSigner::new(format, &SecretKey::new("other"), &[]).verify(cookie.as_bytes()), None);
+/// let other = CookieSigner::new(format, &SecretKey::new("some other key, also 32 bytes long"), &[]);
+/// assert_eq!(other.verify(cookie.as_bytes()), None);
 /// ```
 #[derive(Clone)]
 pub struct CookieSigner {
@@ -196,8 +202,12 @@ impl fmt::Debug for CookieSigner {
 mod tests {
     use super::*;
 
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+    const OLD: &str = "fedcba9876543210fedcba9876543210";
+    const NEW: &str = "0011223344556677889900112233445566";
+
     fn signer(format: SignerFormat) -> CookieSigner {
-        CookieSigner::new(format, &SecretKey::new("k"), &[])
+        CookieSigner::new(format, &SecretKey::new(KEY), &[])
     }
 
     #[test]
@@ -265,9 +275,9 @@ mod tests {
     fn wrong_key_is_rejected_and_fallbacks_accepted() {
         let id = Id::random();
         let format = SignerFormat::HmacSha256;
-        let value = CookieSigner::new(format, &SecretKey::new("old"), &[]).sign(&id);
+        let value = CookieSigner::new(format, &SecretKey::new(OLD), &[]).sign(&id);
         assert_eq!(signer(format).verify(value.as_bytes()), None);
-        let rotated = CookieSigner::new(format, &SecretKey::new("new"), &[SecretKey::new("old")]);
+        let rotated = CookieSigner::new(format, &SecretKey::new(NEW), &[SecretKey::new(OLD)]);
         assert_eq!(rotated.verify(value.as_bytes()), Some(id));
         assert!(rotated.sign(&id) != value, "new cookies use the new key");
     }

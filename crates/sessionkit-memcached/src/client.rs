@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use memcache::exp::{AsyncMetaClient, Error as ClientError, GetStatus, Meta, MutationStatus};
-use sessionkit_core::Error;
+use sessionkit_core::{Error, redact_url};
 
 use crate::exptime::Exptime;
 
@@ -167,7 +167,7 @@ impl Node {
     fn protocol(&self, what: &str) -> Error {
         Error::Backend {
             backend: BACKEND,
-            source: format!("memcached at {}: {what}", self.address).into(),
+            source: format!("memcached at {}: {what}", redact_url(&self.address)).into(),
         }
     }
 }
@@ -182,7 +182,7 @@ fn wire(exptime: Exptime) -> u32 {
 /// else is [`Error::Backend`]. The client's error is kept as the source.
 fn convert(address: &str, error: ClientError) -> Error {
     let source = Box::new(NodeError {
-        address: address.to_owned(),
+        address: redact_url(address),
         error,
     });
     // The server's refusal of an oversized value arrives after the value was written, so the
@@ -210,7 +210,8 @@ fn convert(address: &str, error: ClientError) -> Error {
     }
 }
 
-/// A client error with the server it came from.
+/// A client error with the server it came from (password hidden, should the address
+/// hold one).
 #[derive(Debug)]
 struct NodeError {
     address: String,
@@ -232,7 +233,7 @@ impl std::error::Error for NodeError {
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node")
-            .field("address", &self.address)
+            .field("address", &redact_url(&self.address))
             .finish()
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use sessionkit_core::{Error, Id, Record, SessionStore, Version};
+use sessionkit_core::{Error, Id, Record, SessionStore, Version, redact_url};
 
 use crate::client::{CasOutcome, Node};
 use crate::exptime::Exptime;
@@ -59,8 +59,8 @@ pub struct MemcachedStore {
     timeout: Duration,
 }
 
-/// Builds a [`MemcachedStore`].
-#[derive(Debug, Clone)]
+/// Builds a [`MemcachedStore`]. Its `Debug` passes the servers through [`redact_url`].
+#[derive(Clone)]
 pub struct MemcachedStoreBuilder {
     servers: Vec<String>,
     prefix: String,
@@ -145,7 +145,7 @@ impl MemcachedStoreBuilder {
                 .map_err(|e| {
                     Error::config(
                         "SESSION_MEMCACHED",
-                        server.clone(),
+                        redact_url(server),
                         format!("not a reachable host:port: {}", describe(&e)),
                     )
                 })?;
@@ -282,12 +282,34 @@ impl SessionStore for MemcachedStore {
     }
 }
 
+impl fmt::Debug for MemcachedStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemcachedStoreBuilder")
+            .field(
+                "servers",
+                &self
+                    .servers
+                    .iter()
+                    .map(|s| redact_url(s))
+                    .collect::<Vec<_>>(),
+            )
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
 impl fmt::Debug for MemcachedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemcachedStore")
             .field(
                 "servers",
-                &self.nodes.iter().map(Node::address).collect::<Vec<_>>(),
+                &self
+                    .nodes
+                    .iter()
+                    .map(|n| redact_url(n.address()))
+                    .collect::<Vec<_>>(),
             )
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)

@@ -238,8 +238,8 @@ impl RedisStore {
     }
 }
 
-/// Builds a [`RedisStore`] from a URL.
-#[derive(Debug, Clone)]
+/// Builds a [`RedisStore`] from a URL. Its `Debug` hides the URL's password.
+#[derive(Clone)]
 pub struct RedisStoreBuilder {
     url: String,
     prefix: String,
@@ -396,7 +396,7 @@ fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
 fn config_error(url: &str, error: &redis::RedisError) -> Error {
     Error::config(
         "SESSION_REDIS",
-        url,
+        sessionkit_core::redact_url(url),
         format!("not a valid Redis URL: {error}"),
     )
 }
@@ -518,6 +518,18 @@ fn is_noscript(error: &(dyn std::error::Error + 'static)) -> bool {
     error
         .downcast_ref::<redis::RedisError>()
         .is_some_and(|e| e.kind() == RedisErrorKind::Server(ServerErrorKind::NoScript))
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &sessionkit_core::redact_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("kind", &self.kind)
+            .field("root_certificate", &self.root_certificate.is_some())
+            .finish()
+    }
 }
 
 impl fmt::Debug for RedisStore {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use redis::IntoConnectionInfo;
-use sessionkit_core::Error;
+use sessionkit_core::{Error, redact_url};
 
 const KEY: &str = "SESSION_REDIS";
 
@@ -65,7 +65,7 @@ impl RedisUrl {
     /// above.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let url = url.trim();
-        let bad = |reason: String| Error::config(KEY, url, reason);
+        let bad = |reason: String| Error::config(KEY, redact_url(url), reason);
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(bad("expected a URL such as redis://127.0.0.1:6379".into()));
         };
@@ -134,13 +134,16 @@ impl RedisUrl {
     }
 }
 
-/// Splits `[userinfo@]hosts[/path]`.
+/// Splits `[userinfo@]hosts[/path]`. The userinfo ends at the last `@` (hosts and the
+/// service path never hold one), so a password with an unencoded `/` is not taken for a
+/// host and quoted in an error.
 fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    match authority.rsplit_once('@') {
-        Some((userinfo, hosts)) => (Some(userinfo), hosts, path),
-        None => (None, authority, path),
-    }
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, rest)) => (Some(userinfo), rest),
+        None => (None, rest),
+    };
+    let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+    (userinfo, hosts, path)
 }
 
 fn credentials(userinfo: Option<&str>) -> (Option<String>, Option<String>) {
@@ -186,7 +189,7 @@ impl fmt::Debug for RedisUrl {
         match self {
             Self::Standalone { url } => f
                 .debug_struct("Standalone")
-                .field("url", &redact(url))
+                .field("url", &redact_url(url))
                 .finish(),
             Self::Sentinel {
                 sentinels,
@@ -207,20 +210,10 @@ impl fmt::Debug for RedisUrl {
                 .debug_struct("Cluster")
                 .field(
                     "nodes",
-                    &nodes.iter().map(|n| redact(n)).collect::<Vec<_>>(),
+                    &nodes.iter().map(|n| redact_url(n)).collect::<Vec<_>>(),
                 )
                 .finish(),
         }
-    }
-}
-
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host)) => format!("{scheme}://***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
 
@@ -275,6 +268,35 @@ mod tests {
                 ]
             }
         );
+    }
+
+    #[test]
+    fn passwords_never_reach_errors_or_debug() {
+        for url in [
+            "redis://user:s3cret@cache:port",
+            "redis://:s3cret@cache:6379/x",
+            "redis+unix:///run/redis.sock?pass=s3cret&db=x",
+            "redis+sentinel://:s3cret@h:26379",
+            "redis+sentinel://:s3c/ret@h:26379",
+            "redis+sentinel://u:s3cret@h:26379/m/x",
+            "redis+cluster://u:s3cret@h1,h2",
+            "redis+cluster://u:s3cret@h1:7000/0",
+            "ftp://u:s3cret@h",
+        ] {
+            let err = RedisUrl::parse(url).expect_err(url);
+            for text in [err.to_string(), format!("{err:?}")] {
+                assert!(!text.contains("s3c"), "{text}");
+            }
+        }
+        for url in [
+            "redis://user:s3cret@cache:6379",
+            "redis+unix:///run/redis.sock?pass=s3cret",
+            "rediss+cluster://u:s3cret@h1:7000,h2:7001",
+            "redis+sentinel://u:s3cret@h:26379/m",
+        ] {
+            let debug = format!("{:?}", RedisUrl::parse(url).unwrap());
+            assert!(!debug.contains("s3cret"), "{debug}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! sqlx errors as sessionkit errors.
 
-use sessionkit_core::Error;
+use sessionkit_core::{Error, redact_url};
 
 /// Connection-level failures are [`Error::Unavailable`]; everything else is
 /// [`Error::Backend`]. The sqlx error is kept as the source.
@@ -27,29 +27,15 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// A failure to connect: a malformed URL is [`Error::Config`] naming `SESSION_SQL_URL`;
-/// anything else is as [`from_sqlx`].
+/// A failure to connect: a malformed URL is [`Error::Config`] naming `SESSION_SQL_URL`,
+/// with the password hidden ([`redact_url`]); anything else is as [`from_sqlx`].
 pub(crate) fn connect_error(backend: &'static str, url: &str, error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Configuration(e) => Error::config(
             "SESSION_SQL_URL",
-            redact(url),
+            redact_url(url),
             format!("not a valid {backend} URL: {e}"),
         ),
         other => from_sqlx(backend, other),
-    }
-}
-
-/// `url` with its password hidden.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}:***@{host}")
-            }
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
