@@ -31,7 +31,7 @@ mod timestamp;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
-pub use config::{CookieConfig, SameSite, SecretKey, SessionConfig};
+pub use config::{CookieConfig, MAX_LIFETIME, SameSite, SecretKey, SessionConfig};
 pub use data::{Change, SessionData};
 pub use error::{BoxError, Error, ErrorKind};
 pub use id::{EncodedId, Id};
