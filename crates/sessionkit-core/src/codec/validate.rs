@@ -26,8 +26,8 @@ enum Head {
 /// holds, at most `VALUE_DEPTH` of them in a fixed array. A length that claims more than
 /// the remaining bytes (a string, a binary, an extension, or a container announcing more
 /// values than there are bytes left, each value taking at least one) is refused as soon as
-/// it is read. String values are not checked for UTF-8, as MessagePack readers that keep
-/// them as raw bytes do not; session keys are (see `msgpack::decode`).
+/// it is read. String values are not checked for UTF-8 (rmpv, which validated them before,
+/// kept invalid ones as raw bytes too); session keys are, by `msgpack::decode`.
 ///
 /// # Errors
 /// [`Error::Decode`] for truncated input, the reserved marker `0xc1`, a length beyond the
