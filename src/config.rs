@@ -4,9 +4,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit_core::{
-    Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url,
-};
+use sessionkit_core::{Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url};
 
 use crate::{SessionType, keys, parse};
 
@@ -18,6 +16,12 @@ pub const DEFAULT_MEMCACHED_SERVER: &str = "127.0.0.1:11211";
 pub const DEFAULT_SQL_TABLE: &str = "sessions";
 /// Default store key prefix, as Flask-Session.
 pub const DEFAULT_KEY_PREFIX: &str = "session:";
+/// Default interval of the SQL stores' expired-row sweep: 5 minutes. Expired rows are never
+/// read, so the sweep only reclaims space; every 5 minutes keeps the table within a few
+/// minutes of traffic of its live size for one indexed, batched `DELETE` per instance, and
+/// without it the table would grow forever. `SESSION_CLEANUP_INTERVAL=0` turns it off (when
+/// the database deletes expired rows by itself, or one process sweeps for all).
+pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Everything sessionkit needs to know: which store, how to reach it, and how sessions and
 /// their cookie behave. Keys and defaults are Flask-Session's (see [`keys`]).
@@ -114,7 +118,9 @@ impl Config {
         &self.key_prefix
     }
 
-    /// The interval of expired-record sweeps (`SESSION_CLEANUP_INTERVAL`), if any.
+    /// The interval of expired-record sweeps of the SQL stores (`SESSION_CLEANUP_INTERVAL`,
+    /// default [`DEFAULT_CLEANUP_INTERVAL`]); `None` when turned off. Other stores expire
+    /// records by themselves and ignore it.
     pub fn cleanup_interval(&self) -> Option<Duration> {
         self.cleanup_interval
     }
@@ -170,7 +176,7 @@ impl Default for ConfigBuilder {
                 sql_url: None,
                 sql_table: DEFAULT_SQL_TABLE.to_owned(),
                 key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
-                cleanup_interval: None,
+                cleanup_interval: Some(DEFAULT_CLEANUP_INTERVAL),
                 memory_max_sessions: MemoryStore::DEFAULT_MAX_SESSIONS,
                 session: SessionConfig::default(),
             },
@@ -239,7 +245,7 @@ impl ConfigBuilder {
             c.key_prefix = v;
         }
         if let Some(v) = get(keys::SESSION_CLEANUP_INTERVAL) {
-            c.cleanup_interval = Some(parse::whole_seconds(keys::SESSION_CLEANUP_INTERVAL, &v)?);
+            c.cleanup_interval = parse::whole_seconds_or_off(keys::SESSION_CLEANUP_INTERVAL, &v)?;
         }
         if let Some(v) = get(keys::SESSION_MEMORY_MAX_SESSIONS) {
             c.memory_max_sessions = parse::count(keys::SESSION_MEMORY_MAX_SESSIONS, &v)?;
@@ -346,9 +352,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Sweep expired records this often (`SESSION_CLEANUP_INTERVAL`).
+    /// Sweep expired rows of a SQL store this often (`SESSION_CLEANUP_INTERVAL`, default
+    /// [`DEFAULT_CLEANUP_INTERVAL`]); [`Duration::ZERO`] turns the sweep off.
     pub fn cleanup_interval(mut self, interval: Duration) -> Self {
-        self.config.cleanup_interval = Some(interval);
+        self.config.cleanup_interval = Some(interval).filter(|i| !i.is_zero());
         self
     }
 
@@ -481,9 +488,8 @@ impl ConfigBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] naming the key: a backend this build does not include, a SQL store
-    /// without `SESSION_SQL_URL`, an invalid table name or Redis URL, no Memcached server,
-    /// and everything
-    /// [`SessionConfig::validate`] checks.
+    /// without `SESSION_SQL_URL`, an invalid table name or Redis URL, no Memcached server, a
+    /// cleanup interval over 100 years, and everything [`SessionConfig::validate`] checks.
     pub fn build(self) -> Result<Config, Error> {
         let config = self.config;
         let session_type = config.session_type;
@@ -513,6 +519,18 @@ impl ConfigBuilder {
                 keys::SESSION_SQL_URL,
                 "",
                 format!("SESSION_TYPE={session_type} needs a database URL in SESSION_SQL_URL"),
+            ));
+        }
+        if let Some(interval) = config.cleanup_interval
+            && interval > Duration::from_secs(parse::MAX_WHOLE_SECONDS)
+        {
+            return Err(Error::config(
+                keys::SESSION_CLEANUP_INTERVAL,
+                interval.as_secs().to_string(),
+                format!(
+                    "must be at most {} seconds (100 years)",
+                    parse::MAX_WHOLE_SECONDS
+                ),
             ));
         }
         if session_type == SessionType::Memcached && config.memcached_servers.is_empty() {

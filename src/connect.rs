@@ -80,7 +80,7 @@ fn sql_url(config: &Config) -> Result<&str, Error> {
 }
 
 /// Applies the configured table, prefix and timeout to a freshly connected SQL store,
-/// creates its table if needed, and starts the cleanup task when an interval is set.
+/// creates its table if needed, and starts the cleanup task unless it is turned off.
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 async fn sql_store<D>(
     connected: sessionkit_sql::SqlStore<D>,

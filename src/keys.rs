@@ -12,7 +12,7 @@ pub const SESSION_SQL_URL: &str = "SESSION_SQL_URL";
 pub const SESSION_SQL_TABLE: &str = "SESSION_SQL_TABLE";
 /// Prefix of every store key, default `session:`.
 pub const SESSION_KEY_PREFIX: &str = "SESSION_KEY_PREFIX";
-/// Seconds between expired-record sweeps for stores that need them; unset: none.
+/// Seconds between expired-row sweeps of the SQL stores, default `300`; `0` turns them off.
 pub const SESSION_CLEANUP_INTERVAL: &str = "SESSION_CLEANUP_INTERVAL";
 /// Most sessions the memory store holds before it evicts the least recently used, default
 /// `100000` ([`MemoryStore::DEFAULT_MAX_SESSIONS`](crate::MemoryStore::DEFAULT_MAX_SESSIONS)).
@@ -21,7 +21,7 @@ pub const SESSION_MEMORY_MAX_SESSIONS: &str = "SESSION_MEMORY_MAX_SESSIONS";
 pub const SESSION_STORE_TIMEOUT: &str = "SESSION_STORE_TIMEOUT";
 /// Whether new sessions are permanent, default `true`.
 pub const SESSION_PERMANENT: &str = "SESSION_PERMANENT";
-/// Session lifetime in seconds, default `2678400` (31 days).
+/// Session lifetime in seconds, default `2678400` (31 days), at most `34560000` (400 days).
 pub const PERMANENT_SESSION_LIFETIME: &str = "PERMANENT_SESSION_LIFETIME";
 /// Seconds a session may live from its creation whatever its activity; unset: no limit.
 pub const SESSION_ABSOLUTE_LIFETIME: &str = "SESSION_ABSOLUTE_LIFETIME";

@@ -18,11 +18,34 @@ pub(crate) fn boolean(key: &'static str, value: &str) -> Result<bool, Error> {
     }
 }
 
-/// A whole, positive number of seconds.
+/// The most seconds a whole-seconds key accepts: 100 years. Far beyond any sensible setting,
+/// and far enough from every limit that adding it to the current time cannot overflow
+/// (`SystemTime`, tokio's `Instant`, a year-9999 SQL `DATETIME`). Keys with a tighter bound
+/// (the lifetime: [`MAX_LIFETIME`](sessionkit_core::MAX_LIFETIME)) are checked when the
+/// configuration is built.
+pub(crate) const MAX_WHOLE_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
+
+/// A whole, positive number of seconds, at most [`MAX_WHOLE_SECONDS`].
 pub(crate) fn whole_seconds(key: &'static str, value: &str) -> Result<Duration, Error> {
+    match whole_seconds_or_off(key, value)? {
+        Some(duration) => Ok(duration),
+        None => Err(Error::config(key, value, "must be at least 1 second")),
+    }
+}
+
+/// A whole number of seconds, at most [`MAX_WHOLE_SECONDS`]; `0` is `None` (off).
+pub(crate) fn whole_seconds_or_off(
+    key: &'static str,
+    value: &str,
+) -> Result<Option<Duration>, Error> {
     match value.trim().parse::<u64>() {
-        Ok(0) => Err(Error::config(key, value, "must be at least 1 second")),
-        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Ok(0) => Ok(None),
+        Ok(secs) if secs <= MAX_WHOLE_SECONDS => Ok(Some(Duration::from_secs(secs))),
+        Ok(_) => Err(Error::config(
+            key,
+            value,
+            format!("must be at most {MAX_WHOLE_SECONDS} seconds (100 years)"),
+        )),
         Err(_) => Err(Error::config(
             key,
             value,
@@ -122,6 +145,38 @@ mod tests {
         for bad in ["0", "-1", "1.5", "1e5", "many", "99999999999999999999999"] {
             assert!(count("K", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn whole_seconds_are_bounded_and_never_overflow() {
+        assert_eq!(whole_seconds("K", " 60 ").unwrap(), Duration::from_secs(60));
+        let most = MAX_WHOLE_SECONDS.to_string();
+        assert_eq!(
+            whole_seconds("K", &most).unwrap(),
+            Duration::from_secs(MAX_WHOLE_SECONDS)
+        );
+        let now = std::time::SystemTime::now();
+        assert!(
+            now.checked_add(whole_seconds("K", &most).unwrap())
+                .is_some()
+        );
+        for bad in [
+            "0",
+            "-1",
+            "1.5",
+            "3153600001",
+            "18446744073709551615",
+            "18446744073709551616",
+        ] {
+            let err = whole_seconds("K", bad).unwrap_err();
+            assert!(err.is_config(), "{bad}");
+        }
+        assert_eq!(whole_seconds_or_off("K", "0").unwrap(), None);
+        assert_eq!(
+            whole_seconds_or_off("K", "300").unwrap(),
+            Some(Duration::from_secs(300))
+        );
+        assert!(whole_seconds_or_off("K", "18446744073709551615").is_err());
     }
 
     #[test]

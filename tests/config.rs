@@ -32,6 +32,10 @@ fn no_keys_means_memory_with_flask_defaults() {
     assert_eq!(c.memcached_servers(), ["127.0.0.1:11211"]);
     assert_eq!(c.sql_table(), "sessions");
     assert_eq!(c.memory_max_sessions(), MemoryStore::DEFAULT_MAX_SESSIONS);
+    assert_eq!(
+        c.cleanup_interval(),
+        Some(sessionkit::DEFAULT_CLEANUP_INTERVAL)
+    );
     let s = c.session();
     assert!(s.permanent);
     assert_eq!(s.lifetime, Duration::from_secs(2_678_400));
@@ -54,7 +58,7 @@ fn every_key_is_read() {
         (keys::SESSION_SQL_URL, "postgres://db/app"),
         (keys::SESSION_SQL_TABLE, "web_sessions"),
         (keys::SESSION_KEY_PREFIX, "app:"),
-        (keys::SESSION_CLEANUP_INTERVAL, "300"),
+        (keys::SESSION_CLEANUP_INTERVAL, "120"),
         (keys::SESSION_MEMORY_MAX_SESSIONS, "5000"),
         (keys::SESSION_STORE_TIMEOUT, "0.25"),
         (keys::SESSION_PERMANENT, "false"),
@@ -83,7 +87,7 @@ fn every_key_is_read() {
     assert_eq!(c.sql_url(), Some("postgres://db/app"));
     assert_eq!(c.sql_table(), "web_sessions");
     assert_eq!(c.key_prefix(), "app:");
-    assert_eq!(c.cleanup_interval(), Some(Duration::from_secs(300)));
+    assert_eq!(c.cleanup_interval(), Some(Duration::from_secs(120)));
     assert_eq!(c.memory_max_sessions().get(), 5000);
     let s = c.session();
     assert_eq!(s.store_timeout, Duration::from_millis(250));
@@ -208,8 +212,18 @@ fn session_bounds_are_checked() {
         "1h",
     );
     refused(&[(keys::SESSION_MAX_SIZE, "0")], "SESSION_MAX_SIZE", "0");
-    refused(&[(keys::SESSION_MAX_SIZE, "64k")], "SESSION_MAX_SIZE", "64k");
+    refused(
+        &[(keys::SESSION_MAX_SIZE, "64k")],
+        "SESSION_MAX_SIZE",
+        "64k",
+    );
     refused(&[(keys::SESSION_MAX_SIZE, "16")], "SESSION_MAX_SIZE", "16");
+    let message = refused(
+        &[(keys::SESSION_ABSOLUTE_LIFETIME, "34560001")],
+        "SESSION_ABSOLUTE_LIFETIME",
+        "34560001",
+    );
+    assert!(message.contains("400 days"), "{message}");
     let defaults = config(&[]).unwrap();
     assert_eq!(defaults.session().absolute_lifetime, None);
     assert_eq!(defaults.session().max_size, 64 * 1024);
@@ -231,6 +245,73 @@ fn memory_max_sessions_must_be_a_positive_whole_number() {
         };
         assert!(message.contains(expected), "{message}");
     }
+}
+
+#[test]
+fn cleanup_interval_zero_turns_the_sweep_off() {
+    let off = config(&[(keys::SESSION_CLEANUP_INTERVAL, "0")]).unwrap();
+    assert_eq!(off.cleanup_interval(), None);
+    let built = Config::builder()
+        .cleanup_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    assert_eq!(built.cleanup_interval(), None);
+    let every_minute = Config::builder()
+        .cleanup_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    assert_eq!(
+        every_minute.cleanup_interval(),
+        Some(Duration::from_secs(60))
+    );
+}
+
+#[test]
+fn lifetime_over_400_days_is_refused_naming_the_key() {
+    let max = sessionkit_core::MAX_LIFETIME.as_secs().to_string();
+    assert_eq!(max, "34560000");
+    let c = config(&[(keys::PERMANENT_SESSION_LIFETIME, &max)]).unwrap();
+    assert_eq!(c.session().lifetime, Duration::from_secs(34_560_000));
+    let message = refused(
+        &[(keys::PERMANENT_SESSION_LIFETIME, "34560001")],
+        "PERMANENT_SESSION_LIFETIME",
+        "34560001",
+    );
+    assert!(message.contains("400 days"), "{message}");
+    let err = Config::builder()
+        .lifetime(Duration::MAX)
+        .build()
+        .unwrap_err();
+    assert!(err.is_config(), "{err:?}");
+    assert!(
+        err.to_string().contains("PERMANENT_SESSION_LIFETIME"),
+        "{err}"
+    );
+}
+
+#[test]
+fn seconds_that_would_overflow_a_timestamp_are_config_errors_not_panics() {
+    for huge in ["18446744073709551615", "9223372036854775807", "3153600001"] {
+        refused(
+            &[(keys::PERMANENT_SESSION_LIFETIME, huge)],
+            "PERMANENT_SESSION_LIFETIME",
+            huge,
+        );
+        refused(
+            &[(keys::SESSION_CLEANUP_INTERVAL, huge)],
+            "SESSION_CLEANUP_INTERVAL",
+            huge,
+        );
+    }
+    let err = Config::builder()
+        .cleanup_interval(Duration::MAX)
+        .build()
+        .unwrap_err();
+    assert!(err.is_config(), "{err:?}");
+    assert!(
+        err.to_string().contains("SESSION_CLEANUP_INTERVAL"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -523,8 +604,8 @@ async fn memcached_prefix_with_spaces_is_refused_at_startup() {
     assert!(err.to_string().contains("SESSION_KEY_PREFIX"), "{err}");
 }
 
-/// Connects a SQL store through the configuration, as an application would, and checks
-/// that it works; then drops its table.
+/// Connects a SQL store through the configuration, as an application would (with the
+/// default cleanup task running), and checks that it works; then drops its table.
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 async fn sql_round_trip(session_type: &str, url: &str) -> String {
     use std::time::{Duration, SystemTime};
@@ -536,7 +617,6 @@ async fn sql_round_trip(session_type: &str, url: &str) -> String {
         (keys::SESSION_TYPE, session_type),
         (keys::SESSION_SQL_URL, url),
         (keys::SESSION_SQL_TABLE, &table),
-        (keys::SESSION_CLEANUP_INTERVAL, "60"),
     ])
     .unwrap();
     let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {

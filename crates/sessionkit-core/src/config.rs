@@ -185,6 +185,12 @@ fn is_attribute_byte(b: u8) -> bool {
     b.is_ascii_graphic() && b != b';'
 }
 
+/// The longest session lifetime accepted: 400 days, the most browsers keep a cookie
+/// (rfc6265bis, the revision of RFC 6265, caps `Max-Age` and `Expires` at 400 days; Chrome
+/// applies it since version 104). A longer lifetime would outlive its cookie, and a far
+/// longer one would overflow the timestamp arithmetic of expiry times.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+
 /// How sessions behave: lifetime, refresh, format, signing, cookie and time limits.
 ///
 /// The facade crate fills this from Flask-Session configuration keys; the defaults are
@@ -194,8 +200,8 @@ fn is_attribute_byte(b: u8) -> bool {
 pub struct SessionConfig {
     /// `SESSION_PERMANENT`, default `true`: new sessions outlive the browser session.
     pub permanent: bool,
-    /// `PERMANENT_SESSION_LIFETIME`, default 31 days: the store TTL and a permanent
-    /// cookie's `Max-Age`.
+    /// `PERMANENT_SESSION_LIFETIME`, default 31 days, at most [`MAX_LIFETIME`]: the store TTL
+    /// and a permanent cookie's `Max-Age`.
     pub lifetime: Duration,
     /// `SESSION_REFRESH_EACH_REQUEST`, default `true`: reading a session slides its expiry.
     pub refresh_each_request: bool,
@@ -285,24 +291,15 @@ impl SessionConfig {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key: a zero lifetime or timeout; signing without a
-    /// non-empty `SECRET_KEY`; an empty key in `SECRET_KEY_FALLBACKS`; with the default
-    /// signer format, a `SECRET_KEY` or fallback shorter than [`SecretKey::MIN_LEN`] bytes;
-    /// and everything [`CookieConfig::validate`] checks.
+    /// [`Error::Config`] naming the key: a zero lifetime or one over [`MAX_LIFETIME`] (idle
+    /// or absolute), a zero timeout, a size limit too small for the reserved keys; signing
+    /// without a non-empty `SECRET_KEY`; an empty key in `SECRET_KEY_FALLBACKS`; with the
+    /// default signer format, a `SECRET_KEY` or fallback shorter than [`SecretKey::MIN_LEN`]
+    /// bytes; and everything [`CookieConfig::validate`] checks.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.lifetime.is_zero() {
-            return Err(Error::config(
-                "PERMANENT_SESSION_LIFETIME",
-                "0",
-                "the lifetime must be at least one second",
-            ));
-        }
-        if self.absolute_lifetime.is_some_and(|d| d.is_zero()) {
-            return Err(Error::config(
-                "SESSION_ABSOLUTE_LIFETIME",
-                "0",
-                "the absolute lifetime must be at least one second",
-            ));
+        check_lifetime("PERMANENT_SESSION_LIFETIME", self.lifetime)?;
+        if let Some(absolute) = self.absolute_lifetime {
+            check_lifetime("SESSION_ABSOLUTE_LIFETIME", absolute)?;
         }
         if self.max_size < MIN_MAX_SIZE {
             return Err(Error::config(
@@ -393,6 +390,34 @@ impl SessionConfig {
             }
         }
     }
+}
+
+/// Refuses a lifetime of zero or over [`MAX_LIFETIME`], naming its configuration `key`.
+fn check_lifetime(key: &'static str, lifetime: Duration) -> Result<(), Error> {
+    if lifetime.is_zero() {
+        return Err(Error::config(
+            key,
+            "0",
+            "the lifetime must be at least one second",
+        ));
+    }
+    if lifetime > MAX_LIFETIME {
+        let secs = if lifetime.subsec_nanos() == 0 {
+            lifetime.as_secs().to_string()
+        } else {
+            lifetime.as_secs_f64().to_string()
+        };
+        return Err(Error::config(
+            key,
+            secs,
+            format!(
+                "the lifetime must be at most {} seconds (400 days): browsers cap cookie \
+                 lifetimes at 400 days",
+                MAX_LIFETIME.as_secs()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -589,6 +614,43 @@ mod tests {
                 assert!(!text.contains("hunter2"), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn lifetimes_over_400_days_are_refused_naming_the_key() {
+        let with_lifetime = |lifetime| {
+            SessionConfig {
+                lifetime,
+                ..SessionConfig::default()
+            }
+            .validate()
+        };
+        with_lifetime(MAX_LIFETIME).unwrap();
+        assert_eq!(MAX_LIFETIME, Duration::from_secs(34_560_000));
+        for lifetime in [
+            MAX_LIFETIME + Duration::from_nanos(1),
+            MAX_LIFETIME + Duration::from_secs(1),
+            Duration::from_secs(u64::MAX),
+            Duration::MAX,
+        ] {
+            let err = with_lifetime(lifetime).unwrap_err();
+            let message = err.to_string();
+            assert_eq!(
+                key_of(Err(err)),
+                "PERMANENT_SESSION_LIFETIME",
+                "{lifetime:?}"
+            );
+            assert!(message.contains("400 days"), "{message}");
+        }
+    }
+
+    #[test]
+    fn zero_lifetime_is_refused() {
+        let config = SessionConfig {
+            lifetime: Duration::ZERO,
+            ..SessionConfig::default()
+        };
+        assert_eq!(key_of(config.validate()), "PERMANENT_SESSION_LIFETIME");
     }
 
     #[test]

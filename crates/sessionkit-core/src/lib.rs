@@ -35,7 +35,8 @@ mod timestamp;
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
 pub use config::{
-    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, SameSite, SecretKey, SessionConfig,
+    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, MAX_LIFETIME, SameSite, SecretKey,
+    SessionConfig,
 };
 pub use data::{Change, SessionData};
 pub use error::{BoxError, Error, ErrorKind};

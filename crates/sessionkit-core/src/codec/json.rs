@@ -1,13 +1,12 @@
 //! JSON: a bare object, as Flask-Session 0.8 writes it with msgspec's JSON encoder.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use rmpv::ValueRef;
 use serde_json::{Map, Number, Value};
 
+use super::from_json::JsonEntries;
 use crate::{Error, SessionData, TIMESTAMP_EXT, Timestamp};
 
 /// Converts every value to JSON and writes one object.
@@ -21,16 +20,11 @@ pub(super) fn encode(data: &SessionData) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(&object).map_err(|e| Error::Encode(Box::new(e)))
 }
 
-/// Parses one JSON object (serde_json bounds nesting at 128 levels) and re-encodes each value
-/// as MessagePack, the in-memory form of [`SessionData`].
+/// Parses one JSON object (serde_json bounds nesting at 128 levels), writing each value as
+/// MessagePack, the in-memory form of [`SessionData`], as it is parsed.
 pub(super) fn decode(payload: &Bytes) -> Result<SessionData, Error> {
-    let object: Map<String, Value> =
+    let JsonEntries(entries) =
         serde_json::from_slice(payload).map_err(|e| Error::Decode(Box::new(e)))?;
-    let mut entries = BTreeMap::new();
-    for (key, value) in object {
-        let encoded = rmp_serde::to_vec_named(&value).map_err(|e| Error::Decode(Box::new(e)))?;
-        entries.insert(key, Bytes::from(encoded));
-    }
     Ok(SessionData::from_encoded_entries(entries))
 }
 

@@ -1,7 +1,9 @@
 //! Codecs: how [`SessionData`] becomes the bytes a store keeps.
 
+mod from_json;
 mod json;
 mod msgpack;
+mod validate;
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,8 +13,9 @@ use bytes::Bytes;
 use crate::{Error, SessionData};
 
 /// How deeply values may nest in a decoded payload: the session map and `MAX_DEPTH - 1`
-/// containers below it are always accepted, more than `MAX_DEPTH` never. Deeper payloads are
-/// refused, so hostile bytes cannot exhaust the stack of the code that later reads them.
+/// containers below it are accepted, `MAX_DEPTH` levels of containers in all; deeper
+/// payloads are refused, so hostile bytes cannot exhaust the stack of the code that later
+/// reads them. (JSON stops one level earlier, at serde_json's own recursion limit.)
 pub const MAX_DEPTH: usize = 128;
 
 /// The serialization format of stored sessions (`SESSION_SERIALIZATION_FORMAT`).
@@ -307,6 +310,46 @@ mod tests {
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Decode);
         }
+    }
+
+    #[test]
+    fn nesting_just_past_the_limit_is_refused_in_both_formats() {
+        // The session map plus `containers` arrays: MAX_DEPTH levels are the most accepted
+        // (JSON: MAX_DEPTH - 1, serde_json's limit).
+        let msgpack = |containers: usize, leaf: &[u8]| {
+            let mut bytes = vec![0x81, 0xa1, b'a'];
+            bytes.extend(std::iter::repeat_n(0x91u8, containers));
+            bytes.extend_from_slice(leaf);
+            Bytes::from(bytes)
+        };
+        let json = |containers: usize| {
+            let body = format!("{}1{}", "[".repeat(containers), "]".repeat(containers));
+            Bytes::from(format!("{{\"a\": {body}}}"))
+        };
+        for leaf in [
+            &b"\xc0"[..],
+            b"\x01",
+            b"\xa3abc",
+            b"\xd4\x05x",
+            b"\x90",
+            b"\x80",
+        ] {
+            let below_limit = if leaf == b"\x90" || leaf == b"\x80" {
+                MAX_DEPTH - 2 // an empty container is a level of its own
+            } else {
+                MAX_DEPTH - 1
+            };
+            Codec::MessagePack
+                .decode(&msgpack(below_limit, leaf))
+                .unwrap();
+            let err = Codec::MessagePack
+                .decode(&msgpack(below_limit + 1, leaf))
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode, "{leaf:?}");
+        }
+        Codec::Json.decode(&json(MAX_DEPTH - 2)).unwrap();
+        let err = Codec::Json.decode(&json(MAX_DEPTH - 1)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use super::MAX_DEPTH;
+use super::validate::value_len;
 use crate::{Error, SessionData};
 
 /// Writes the map header, then each key and its already encoded value.
@@ -25,25 +25,26 @@ pub(super) fn encode(data: &SessionData) -> Vec<u8> {
 }
 
 /// Splits the top-level map into keys and slices of the payload holding each value. Every
-/// value is fully validated (markers, lengths, nesting depth) but not copied.
+/// value is fully validated (markers, lengths, nesting depth) by [`value_len`], which walks
+/// the bytes without building the value; nothing is copied.
 pub(super) fn decode(payload: &Bytes) -> Result<SessionData, Error> {
     let mut rest: &[u8] = payload;
     let len = rmp::decode::read_map_len(&mut rest).map_err(|e| Error::Decode(Box::new(e)))?;
+    // Each entry takes at least two bytes: a forged count is refused before any is read.
+    if 2 * u64::from(len) > rest.len() as u64 {
+        return Err(Error::decode(format!(
+            "the session map announces {len} entries, but only {} bytes remain",
+            rest.len()
+        )));
+    }
     let mut entries = BTreeMap::new();
     for _ in 0..len {
         let (key, after_key) = rmp::decode::read_str_from_slice(rest)
             .map_err(|e| Error::decode(format!("session key is not a UTF-8 string: {e}")))?;
-        let mut value_reader = after_key;
-        // The top-level map is one level. rmpv spends two units of depth per container (the
-        // value and its items) and up to three on a leaf (string, binary, extension), so
-        // this admits MAX_DEPTH - 1 nested containers below the map whatever the leaf, and
-        // never more than MAX_DEPTH.
-        rmpv::decode::read_value_ref_with_max_depth(&mut value_reader, 2 * MAX_DEPTH + 1)
-            .map_err(|e| Error::Decode(Box::new(e)))?;
+        let value_len = value_len(after_key)?;
         let start = payload.len() - after_key.len();
-        let end = payload.len() - value_reader.len();
-        entries.insert(key.to_owned(), payload.slice(start..end));
-        rest = value_reader;
+        entries.insert(key.to_owned(), payload.slice(start..start + value_len));
+        rest = &after_key[value_len..];
     }
     if !rest.is_empty() {
         return Err(Error::decode(format!(

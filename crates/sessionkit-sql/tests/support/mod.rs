@@ -223,6 +223,62 @@ macro_rules! dialect_tests {
                 sqlx::query(drop_statement).execute(&pool).await.unwrap();
             }
 
+            #[tokio::test]
+            async fn load_and_touch_writes_only_the_expiry() {
+                let clock = ManualClock::new();
+                let store = super::$make(&clock).await;
+                let id = Id::random();
+                let first_expiry = clock_now(&clock) + Duration::from_secs(60);
+                store
+                    .create(&id, b"\x81\xa1a\x01", first_expiry)
+                    .await
+                    .unwrap();
+                let loaded = store.load(&id).await.unwrap().unwrap();
+                store
+                    .save(&id, b"\x81\xa1a\x02", first_expiry, loaded.version())
+                    .await
+                    .unwrap();
+                // The row as the database holds it: the only row of the table.
+                let row = || async {
+                    let select = sqlx::AssertSqlSafe(format!(
+                        "SELECT data, version, expires_at FROM {}",
+                        store.table()
+                    ));
+                    sqlx::query_as::<_, (Vec<u8>, i64, i64)>(select)
+                        .fetch_one(store.pool())
+                        .await
+                        .unwrap()
+                };
+                let (data, version, expires_at) = row().await;
+                assert_eq!((data.as_slice(), version), (&b"\x81\xa1a\x02"[..], 2));
+
+                clock.advance(Duration::from_secs(10));
+                let new_expiry = clock_now(&clock) + Duration::from_secs(3600);
+                let touched = store
+                    .load_and_touch(&id, new_expiry)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(touched.payload().as_ref(), b"\x81\xa1a\x02");
+
+                let (data_after, version_after, expires_after) = row().await;
+                assert_eq!(data_after, data, "load_and_touch rewrote the data");
+                assert_eq!(version_after, version, "load_and_touch bumped the version");
+                assert_ne!(expires_after, expires_at);
+                assert_eq!(
+                    expires_after,
+                    unix_ms(new_expiry),
+                    "the expiry was not slid"
+                );
+                drop_table!(store);
+            }
+
+            /// Milliseconds since the epoch, rounded up, as the SQL stores write expiry times.
+            fn unix_ms(time: SystemTime) -> i64 {
+                let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+                i64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap()
+            }
+
             fn clock_now(clock: &ManualClock) -> SystemTime {
                 sessionkit_core::Clock::now(clock)
             }
