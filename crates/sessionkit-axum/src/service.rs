@@ -83,13 +83,13 @@ where
         let on_error = self.on_error.clone();
         Box::pin(async move {
             let response = inner.call(request).await?;
-            Ok(finish(&sessions, &session, response, on_error.as_ref()).await)
+            Ok(write_back(&sessions, &session, response, on_error.as_ref()).await)
         })
     }
 }
 
 /// Writes the session and decorates the response, or answers the session error.
-async fn finish<B: Default>(
+async fn write_back<B: Default>(
     sessions: &Sessions,
     session: &Session,
     mut response: Response<B>,

@@ -24,7 +24,7 @@ const MERGE_ATTEMPTS: usize = 5;
 
 /// Decides and carries out what the request's session needs: `state` is what the handler
 /// left, `None` when it never touched the session.
-pub(crate) async fn finish(shared: &Shared, state: Option<Loaded>) -> Result<Outcome, Error> {
+pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Outcome, Error> {
     let Some(Loaded {
         id,
         stored,

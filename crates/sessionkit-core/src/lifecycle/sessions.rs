@@ -98,7 +98,7 @@ impl Sessions {
     /// [`Error::Conflict`] when concurrent writers kept changing the record through every
     /// merge attempt.
     pub async fn finish(&self, session: &Session) -> Result<Outcome, Error> {
-        finish::finish(&self.shared, session.take_state().await).await
+        finish::settle(&self.shared, session.take_state().await).await
     }
 
     /// The configuration.
