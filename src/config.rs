@@ -4,9 +4,11 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit_core::{Codec, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url};
+use sessionkit_core::{
+    Codec, ConfigKey, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url,
+};
 
-use crate::{SessionType, keys, parse};
+use crate::{SessionType, parse};
 
 /// Default Redis URL, as Flask-Session's default `Redis()` client.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -24,7 +26,7 @@ pub const DEFAULT_KEY_PREFIX: &str = "session:";
 pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Everything sessionkit needs to know: which store, how to reach it, and how sessions and
-/// their cookie behave. Keys and defaults are Flask-Session's (see [`keys`]).
+/// their cookie behave. Keys and defaults are Flask-Session's (see [`ConfigKey`](crate::ConfigKey)).
 ///
 /// Build it from the environment with [`Config::from_env`], in code with
 /// [`Config::builder`], or both (start from [`ConfigBuilder::from_env`] and override).
@@ -65,7 +67,7 @@ impl Config {
         ConfigBuilder::default()
     }
 
-    /// Reads every key in [`keys::ALL`] from the process environment; unset or empty keys
+    /// Reads every key in [`ConfigKey::ALL`] from the process environment; unset or empty keys
     /// keep their defaults.
     ///
     /// # Errors
@@ -216,101 +218,87 @@ impl ConfigBuilder {
     }
 
     /// A builder holding the defaults overridden by what `lookup` returns for each key in
-    /// [`keys::ALL`]; `None` or an empty value keeps the default.
+    /// [`ConfigKey::ALL`]; `None` or an empty value keeps the default.
     ///
     /// # Errors
     /// [`Error::Config`] naming the first malformed key.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
-        let mut b = Self::default();
-        let c = &mut b.config;
+        ConfigKey::ALL
+            .iter()
+            .try_fold(Self::default(), |builder, &key| {
+                match lookup(key.as_str()) {
+                    // An empty prefix is a legitimate choice, so it is not treated as unset.
+                    Some(v) if !v.trim().is_empty() || key == ConfigKey::KeyPrefix => {
+                        builder.with_config(key, &v)
+                    }
+                    _ => Ok(builder),
+                }
+            })
+    }
+
+    /// Sets `key` from its text, as the environment gives it (object_store's
+    /// `with_config`).
+    ///
+    /// ```
+    /// use sessionkit::{ConfigBuilder, ConfigKey};
+    ///
+    /// let config = ConfigBuilder::default()
+    ///     .with_config(ConfigKey::Lifetime, "3600")?
+    ///     .build()?;
+    /// assert_eq!(config.session().lifetime.as_secs(), 3600);
+    /// # Ok::<(), sessionkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key when the value is malformed.
+    pub fn with_config(mut self, key: ConfigKey, value: &str) -> Result<Self, Error> {
+        let c = &mut self.config;
         let s = &mut c.session;
-        if let Some(v) = get(keys::SESSION_TYPE) {
-            c.session_type = v.parse()?;
+        let v = value.trim();
+        match key {
+            ConfigKey::SessionType => c.session_type = v.parse()?,
+            ConfigKey::Redis => c.redis_url = v.to_owned(),
+            ConfigKey::Memcached => c.memcached_servers = parse::list(v),
+            ConfigKey::SqlUrl => c.sql_url = Some(v.to_owned()),
+            ConfigKey::SqlTable => c.sql_table = v.to_owned(),
+            ConfigKey::KeyPrefix => c.key_prefix = value.to_owned(),
+            ConfigKey::CleanupInterval => c.cleanup_interval = parse::whole_seconds_or_off(key, v)?,
+            ConfigKey::MemoryMaxSessions => c.memory_max_sessions = parse::count(key, v)?,
+            ConfigKey::StoreTimeout => s.store_timeout = parse::seconds(key, v)?,
+            ConfigKey::Permanent => s.permanent = parse::boolean(key, v)?,
+            ConfigKey::Lifetime => s.lifetime = parse::whole_seconds(key, v)?,
+            ConfigKey::AbsoluteLifetime => {
+                s.absolute_lifetime = Some(parse::whole_seconds(key, v)?);
+            }
+            ConfigKey::MaxSize => s.max_size = parse::count(key, v)?.get(),
+            ConfigKey::AuthKeys => s.auth_keys = parse::list(v),
+            ConfigKey::RefreshEachRequest => s.refresh_each_request = parse::boolean(key, v)?,
+            ConfigKey::SerializationFormat => s.codec = v.parse::<Codec>()?,
+            ConfigKey::CookieName => s.cookie.name = value.to_owned(),
+            ConfigKey::CookieDomain => s.cookie.domain = Some(v.to_owned()),
+            ConfigKey::CookiePath => s.cookie.path = v.to_owned(),
+            ConfigKey::CookieHttpOnly => s.cookie.http_only = parse::boolean(key, v)?,
+            ConfigKey::CookieSecure => s.cookie.secure = parse::boolean(key, v)?,
+            ConfigKey::CookieSameSite => s.cookie.same_site = v.parse::<SameSite>()?,
+            ConfigKey::CookiePartitioned => s.cookie.partitioned = parse::boolean(key, v)?,
+            ConfigKey::UseSigner => s.use_signer = parse::boolean(key, v)?,
+            ConfigKey::SecretKey => s.secret_key = Some(SecretKey::new(value)),
+            ConfigKey::SignerFormat => s.signer_format = v.parse()?,
+            ConfigKey::SecretKeyFallbacks => {
+                s.secret_key_fallbacks = parse::key_list(key, value)?
+                    .into_iter()
+                    .map(SecretKey::new)
+                    .collect();
+            }
+            // Every key of this version is handled above (`ConfigKey` is non-exhaustive for
+            // other crates; a test sets every key in `ConfigKey::ALL`).
+            _ => {
+                return Err(Error::UnknownConfigKey {
+                    key: key.as_str().to_owned(),
+                });
+            }
         }
-        if let Some(v) = get(keys::SESSION_REDIS) {
-            c.redis_url = v.trim().to_owned();
-        }
-        if let Some(v) = get(keys::SESSION_MEMCACHED) {
-            c.memcached_servers = parse::list(&v);
-        }
-        if let Some(v) = get(keys::SESSION_SQL_URL) {
-            c.sql_url = Some(v.trim().to_owned());
-        }
-        if let Some(v) = get(keys::SESSION_SQL_TABLE) {
-            c.sql_table = v.trim().to_owned();
-        }
-        if let Some(v) = lookup(keys::SESSION_KEY_PREFIX) {
-            // An empty prefix is a legitimate choice, so it is not treated as unset.
-            c.key_prefix = v;
-        }
-        if let Some(v) = get(keys::SESSION_CLEANUP_INTERVAL) {
-            c.cleanup_interval = parse::whole_seconds_or_off(keys::SESSION_CLEANUP_INTERVAL, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_MEMORY_MAX_SESSIONS) {
-            c.memory_max_sessions = parse::count(keys::SESSION_MEMORY_MAX_SESSIONS, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_STORE_TIMEOUT) {
-            s.store_timeout = parse::seconds(keys::SESSION_STORE_TIMEOUT, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_PERMANENT) {
-            s.permanent = parse::boolean(keys::SESSION_PERMANENT, &v)?;
-        }
-        if let Some(v) = get(keys::PERMANENT_SESSION_LIFETIME) {
-            s.lifetime = parse::whole_seconds(keys::PERMANENT_SESSION_LIFETIME, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_ABSOLUTE_LIFETIME) {
-            s.absolute_lifetime = Some(parse::whole_seconds(keys::SESSION_ABSOLUTE_LIFETIME, &v)?);
-        }
-        if let Some(v) = get(keys::SESSION_MAX_SIZE) {
-            s.max_size = parse::count(keys::SESSION_MAX_SIZE, &v)?.get();
-        }
-        if let Some(v) = get(keys::SESSION_AUTH_KEYS) {
-            s.auth_keys = parse::list(&v);
-        }
-        if let Some(v) = get(keys::SESSION_REFRESH_EACH_REQUEST) {
-            s.refresh_each_request = parse::boolean(keys::SESSION_REFRESH_EACH_REQUEST, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_SERIALIZATION_FORMAT) {
-            s.codec = v.parse::<Codec>()?;
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_NAME) {
-            s.cookie.name = v;
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_DOMAIN) {
-            s.cookie.domain = Some(v.trim().to_owned());
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_PATH) {
-            s.cookie.path = v.trim().to_owned();
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_HTTPONLY) {
-            s.cookie.http_only = parse::boolean(keys::SESSION_COOKIE_HTTPONLY, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_SECURE) {
-            s.cookie.secure = parse::boolean(keys::SESSION_COOKIE_SECURE, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_SAMESITE) {
-            s.cookie.same_site = v.parse::<SameSite>()?;
-        }
-        if let Some(v) = get(keys::SESSION_COOKIE_PARTITIONED) {
-            s.cookie.partitioned = parse::boolean(keys::SESSION_COOKIE_PARTITIONED, &v)?;
-        }
-        if let Some(v) = get(keys::SESSION_USE_SIGNER) {
-            s.use_signer = parse::boolean(keys::SESSION_USE_SIGNER, &v)?;
-        }
-        if let Some(v) = get(keys::SECRET_KEY) {
-            s.secret_key = Some(SecretKey::new(v));
-        }
-        if let Some(v) = get(keys::SESSION_SIGNER_FORMAT) {
-            s.signer_format = v.parse()?;
-        }
-        if let Some(v) = get(keys::SECRET_KEY_FALLBACKS) {
-            s.secret_key_fallbacks = parse::key_list(keys::SECRET_KEY_FALLBACKS, &v)?
-                .into_iter()
-                .map(SecretKey::new)
-                .collect();
-        }
-        Ok(b)
+        Ok(self)
     }
 
     /// Which store to use (`SESSION_TYPE`).
@@ -496,7 +484,7 @@ impl ConfigBuilder {
         if !session_type.is_compiled_in() {
             let feature = session_type.feature().unwrap_or_default();
             return Err(Error::config(
-                keys::SESSION_TYPE,
+                ConfigKey::SessionType,
                 session_type.name(),
                 format!(
                     "the `{session_type}` backend is not compiled into this build; enable the \
@@ -516,7 +504,7 @@ impl ConfigBuilder {
         ) && config.sql_url.is_none()
         {
             return Err(Error::config(
-                keys::SESSION_SQL_URL,
+                ConfigKey::SqlUrl,
                 "",
                 format!("SESSION_TYPE={session_type} needs a database URL in SESSION_SQL_URL"),
             ));
@@ -525,7 +513,7 @@ impl ConfigBuilder {
             && interval > Duration::from_secs(parse::MAX_WHOLE_SECONDS)
         {
             return Err(Error::config(
-                keys::SESSION_CLEANUP_INTERVAL,
+                ConfigKey::CleanupInterval,
                 interval.as_secs().to_string(),
                 format!(
                     "must be at most {} seconds (100 years)",
@@ -535,7 +523,7 @@ impl ConfigBuilder {
         }
         if session_type == SessionType::Memcached && config.memcached_servers.is_empty() {
             return Err(Error::config(
-                keys::SESSION_MEMCACHED,
+                ConfigKey::Memcached,
                 "",
                 "at least one Memcached server (host:port) is needed",
             ));

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use sessionkit_core::{DynSessionStore, Error, MemoryStore};
+use sessionkit_core::{ConfigKey, DynSessionStore, Error, MemoryStore};
 
-use crate::{Config, SessionType, keys};
+use crate::{Config, SessionType};
 
 /// Builds the store that `config` names and returns it type-erased, ready to share.
 ///
@@ -65,7 +65,7 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
         }
         #[allow(unreachable_patterns)]
         other => Err(Error::config(
-            keys::SESSION_TYPE,
+            ConfigKey::SessionType,
             other.name(),
             "this backend is not compiled into this build of sessionkit",
         )),
@@ -76,7 +76,7 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
 fn sql_url(config: &Config) -> Result<&str, Error> {
     config
         .sql_url()
-        .ok_or_else(|| Error::config(keys::SESSION_SQL_URL, "", "a database URL is needed"))
+        .ok_or_else(|| Error::config(ConfigKey::SqlUrl, "", "a database URL is needed"))
 }
 
 /// Applies the configured table, prefix and timeout to a freshly connected SQL store,

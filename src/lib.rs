@@ -41,7 +41,7 @@
 //! `sessionkit::axum::layer_from_env()`, builds the session layer for the configured store.
 //!
 //! The pieces live in their own crates, usable without this facade:
-//! [`sessionkit_core`] (ids, data, codecs, the [`SessionStore`] contract, the request
+//! `sessionkit-core` (ids, data, codecs, the [`SessionStore`] contract, the request
 //! lifecycle, the memory store) and `sessionkit-axum` (the tower layer and axum extractor).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -50,7 +50,6 @@
 pub mod axum;
 mod config;
 mod connect;
-pub mod keys;
 mod parse;
 mod session_type;
 #[cfg(feature = "testing")]
@@ -64,11 +63,10 @@ pub use config::{
 pub use connect::connect;
 pub use session_type::SessionType;
 
-pub use sessionkit_core;
 pub use sessionkit_core::{
-    Change, Clock, Codec, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
-    ExpiredDeletion, Id, ManualClock, MemoryStore, Record, SameSite, SecretKey, SessionConfig,
-    SessionData, SessionStore, Sessions, SignerFormat, SystemClock, TimeoutStore, Timestamp,
+    Action, Clock, Codec, ConfigKey, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
+    ExpiredDeletion, Id, ManualClock, MemoryStore, Outcome, Record, SameSite, SecretKey, Session,
+    SessionConfig, SessionData, SessionStore, Sessions, SignerFormat, SystemClock, Timestamp,
     Version,
 };
 

@@ -3,10 +3,10 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit_core::Error;
+use sessionkit_core::{ConfigKey, Error};
 
 /// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, case-insensitive.
-pub(crate) fn boolean(key: &'static str, value: &str) -> Result<bool, Error> {
+pub(crate) fn boolean(key: ConfigKey, value: &str) -> Result<bool, Error> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
@@ -26,7 +26,7 @@ pub(crate) fn boolean(key: &'static str, value: &str) -> Result<bool, Error> {
 pub(crate) const MAX_WHOLE_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
 
 /// A whole, positive number of seconds, at most [`MAX_WHOLE_SECONDS`].
-pub(crate) fn whole_seconds(key: &'static str, value: &str) -> Result<Duration, Error> {
+pub(crate) fn whole_seconds(key: ConfigKey, value: &str) -> Result<Duration, Error> {
     match whole_seconds_or_off(key, value)? {
         Some(duration) => Ok(duration),
         None => Err(Error::config(key, value, "must be at least 1 second")),
@@ -34,10 +34,7 @@ pub(crate) fn whole_seconds(key: &'static str, value: &str) -> Result<Duration, 
 }
 
 /// A whole number of seconds, at most [`MAX_WHOLE_SECONDS`]; `0` is `None` (off).
-pub(crate) fn whole_seconds_or_off(
-    key: &'static str,
-    value: &str,
-) -> Result<Option<Duration>, Error> {
+pub(crate) fn whole_seconds_or_off(key: ConfigKey, value: &str) -> Result<Option<Duration>, Error> {
     match value.trim().parse::<u64>() {
         Ok(0) => Ok(None),
         Ok(secs) if secs <= MAX_WHOLE_SECONDS => Ok(Some(Duration::from_secs(secs))),
@@ -55,7 +52,7 @@ pub(crate) fn whole_seconds_or_off(
 }
 
 /// A whole, positive count (of sessions, say).
-pub(crate) fn count(key: &'static str, value: &str) -> Result<NonZeroUsize, Error> {
+pub(crate) fn count(key: ConfigKey, value: &str) -> Result<NonZeroUsize, Error> {
     match value.trim().parse::<usize>() {
         Ok(n) => {
             NonZeroUsize::new(n).ok_or_else(|| Error::config(key, value, "must be at least 1"))
@@ -69,7 +66,7 @@ pub(crate) fn count(key: &'static str, value: &str) -> Result<NonZeroUsize, Erro
 }
 
 /// A positive number of seconds, decimals allowed (`0.25`), at most a day.
-pub(crate) fn seconds(key: &'static str, value: &str) -> Result<Duration, Error> {
+pub(crate) fn seconds(key: ConfigKey, value: &str) -> Result<Duration, Error> {
     let bad = || {
         Error::config(
             key,
@@ -97,7 +94,7 @@ pub(crate) fn list(value: &str) -> Vec<String> {
 /// `SECRET_KEY_FALLBACKS`: a JSON array of strings (`["old1","old,2"]`, Flask's
 /// `from_prefixed_env` convention), or one plain key without a comma. Errors never quote
 /// the value: it holds keys.
-pub(crate) fn key_list(key: &'static str, value: &str) -> Result<Vec<String>, Error> {
+pub(crate) fn key_list(key: ConfigKey, value: &str) -> Result<Vec<String>, Error> {
     if value.trim_start().starts_with('[') {
         // serde_json's message may quote part of the value: only its position is kept.
         return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
@@ -128,38 +125,37 @@ pub(crate) fn key_list(key: &'static str, value: &str) -> Result<Vec<String>, Er
 mod tests {
     use super::*;
 
+    const K: ConfigKey = ConfigKey::StoreTimeout;
+
     #[test]
     fn booleans() {
         for yes in ["true", "TRUE", "1", "yes", "On"] {
-            assert!(boolean("K", yes).unwrap());
+            assert!(boolean(K, yes).unwrap());
         }
         for no in ["false", "0", "no", "OFF"] {
-            assert!(!boolean("K", no).unwrap());
+            assert!(!boolean(K, no).unwrap());
         }
-        assert!(boolean("K", "maybe").is_err());
+        assert!(boolean(K, "maybe").is_err());
     }
 
     #[test]
     fn counts() {
-        assert_eq!(count("K", " 42 ").unwrap().get(), 42);
+        assert_eq!(count(K, " 42 ").unwrap().get(), 42);
         for bad in ["0", "-1", "1.5", "1e5", "many", "99999999999999999999999"] {
-            assert!(count("K", bad).is_err(), "{bad}");
+            assert!(count(K, bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn whole_seconds_are_bounded_and_never_overflow() {
-        assert_eq!(whole_seconds("K", " 60 ").unwrap(), Duration::from_secs(60));
+        assert_eq!(whole_seconds(K, " 60 ").unwrap(), Duration::from_secs(60));
         let most = MAX_WHOLE_SECONDS.to_string();
         assert_eq!(
-            whole_seconds("K", &most).unwrap(),
+            whole_seconds(K, &most).unwrap(),
             Duration::from_secs(MAX_WHOLE_SECONDS)
         );
         let now = std::time::SystemTime::now();
-        assert!(
-            now.checked_add(whole_seconds("K", &most).unwrap())
-                .is_some()
-        );
+        assert!(now.checked_add(whole_seconds(K, &most).unwrap()).is_some());
         for bad in [
             "0",
             "-1",
@@ -168,28 +164,28 @@ mod tests {
             "18446744073709551615",
             "18446744073709551616",
         ] {
-            let err = whole_seconds("K", bad).unwrap_err();
+            let err = whole_seconds(K, bad).unwrap_err();
             assert!(err.is_config(), "{bad}");
         }
-        assert_eq!(whole_seconds_or_off("K", "0").unwrap(), None);
+        assert_eq!(whole_seconds_or_off(K, "0").unwrap(), None);
         assert_eq!(
-            whole_seconds_or_off("K", "300").unwrap(),
+            whole_seconds_or_off(K, "300").unwrap(),
             Some(Duration::from_secs(300))
         );
-        assert!(whole_seconds_or_off("K", "18446744073709551615").is_err());
+        assert!(whole_seconds_or_off(K, "18446744073709551615").is_err());
     }
 
     #[test]
     fn decimal_seconds() {
-        assert_eq!(seconds("K", "0.25").unwrap(), Duration::from_millis(250));
+        assert_eq!(seconds(K, "0.25").unwrap(), Duration::from_millis(250));
         for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
-            assert!(seconds("K", bad).is_err(), "{bad}");
+            assert!(seconds(K, bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn key_lists() {
-        let k = |v| key_list("K", v);
+        let k = |v| key_list(K, v);
         assert_eq!(k(r#"["old1", "old,2"]"#).unwrap(), ["old1", "old,2"]);
         assert_eq!(k(" []").unwrap(), Vec::<String>::new());
         assert_eq!(k("one key; no comma").unwrap(), ["one key; no comma"]);

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sessionkit_core::ConfigKey;
 use sessionkit_core::Error;
 
 /// The kind of store, chosen by `SESSION_TYPE` as in Flask-Session.
@@ -101,7 +102,7 @@ impl FromStr for SessionType {
             "sqlite" => Self::Sqlite,
             flask_only @ ("filesystem" | "cachelib" | "mongodb" | "sqlalchemy" | "dynamodb") => {
                 return Err(Error::config(
-                    "SESSION_TYPE",
+                    ConfigKey::SessionType,
                     s,
                     format!(
                         "Flask-Session's `{flask_only}` type is not offered by sessionkit; \
@@ -111,7 +112,7 @@ impl FromStr for SessionType {
             }
             _ => {
                 return Err(Error::config(
-                    "SESSION_TYPE",
+                    ConfigKey::SessionType,
                     s,
                     "unknown session type; use one of memory, redis, memcached, postgres, \
                      mysql, sqlite",

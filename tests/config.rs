@@ -4,7 +4,9 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use sessionkit::{Codec, Config, ErrorKind, MemoryStore, SameSite, SessionType, keys};
+use sessionkit::{
+    Codec, Config, ConfigBuilder, ConfigKey, ErrorKind, MemoryStore, SameSite, SessionType,
+};
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, sessionkit::Error> {
     Config::from_pairs(pairs.iter().copied())
@@ -52,32 +54,32 @@ fn no_keys_means_memory_with_flask_defaults() {
 #[test]
 fn every_key_is_read() {
     let c = config(&[
-        (keys::SESSION_TYPE, "memory"),
-        (keys::SESSION_REDIS, "redis://cache:6380/2"),
-        (keys::SESSION_MEMCACHED, "10.0.0.1:11211, 10.0.0.2:11211"),
-        (keys::SESSION_SQL_URL, "postgres://db/app"),
-        (keys::SESSION_SQL_TABLE, "web_sessions"),
-        (keys::SESSION_KEY_PREFIX, "app:"),
-        (keys::SESSION_CLEANUP_INTERVAL, "120"),
-        (keys::SESSION_MEMORY_MAX_SESSIONS, "5000"),
-        (keys::SESSION_STORE_TIMEOUT, "0.25"),
-        (keys::SESSION_PERMANENT, "false"),
-        (keys::PERMANENT_SESSION_LIFETIME, "3600"),
-        (keys::SESSION_ABSOLUTE_LIFETIME, "43200"),
-        (keys::SESSION_MAX_SIZE, "8192"),
-        (keys::SESSION_AUTH_KEYS, "_user_id, account_id"),
-        (keys::SESSION_REFRESH_EACH_REQUEST, "no"),
-        (keys::SESSION_SERIALIZATION_FORMAT, "json"),
-        (keys::SESSION_COOKIE_NAME, "__Host-sid"),
-        (keys::SESSION_COOKIE_PATH, "/"),
-        (keys::SESSION_COOKIE_HTTPONLY, "0"),
-        (keys::SESSION_COOKIE_SECURE, "true"),
-        (keys::SESSION_COOKIE_SAMESITE, "strict"),
-        (keys::SESSION_COOKIE_PARTITIONED, "on"),
-        (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SECRET_KEY, KEY),
+        ("SESSION_TYPE", "memory"),
+        ("SESSION_REDIS", "redis://cache:6380/2"),
+        ("SESSION_MEMCACHED", "10.0.0.1:11211, 10.0.0.2:11211"),
+        ("SESSION_SQL_URL", "postgres://db/app"),
+        ("SESSION_SQL_TABLE", "web_sessions"),
+        ("SESSION_KEY_PREFIX", "app:"),
+        ("SESSION_CLEANUP_INTERVAL", "120"),
+        ("SESSION_MEMORY_MAX_SESSIONS", "5000"),
+        ("SESSION_STORE_TIMEOUT", "0.25"),
+        ("SESSION_PERMANENT", "false"),
+        ("PERMANENT_SESSION_LIFETIME", "3600"),
+        ("SESSION_ABSOLUTE_LIFETIME", "43200"),
+        ("SESSION_MAX_SIZE", "8192"),
+        ("SESSION_AUTH_KEYS", "_user_id, account_id"),
+        ("SESSION_REFRESH_EACH_REQUEST", "no"),
+        ("SESSION_SERIALIZATION_FORMAT", "json"),
+        ("SESSION_COOKIE_NAME", "__Host-sid"),
+        ("SESSION_COOKIE_PATH", "/"),
+        ("SESSION_COOKIE_HTTPONLY", "0"),
+        ("SESSION_COOKIE_SECURE", "true"),
+        ("SESSION_COOKIE_SAMESITE", "strict"),
+        ("SESSION_COOKIE_PARTITIONED", "on"),
+        ("SESSION_USE_SIGNER", "true"),
+        ("SECRET_KEY", KEY),
         (
-            keys::SECRET_KEY_FALLBACKS,
+            "SECRET_KEY_FALLBACKS",
             r#"["k0: at least 32 bytes, random....", "kold, with a comma, 32 bytes or more"]"#,
         ),
     ])
@@ -118,9 +120,9 @@ const KEY: &str = "k1: a random key of 32 bytes or more";
 #[test]
 fn empty_values_keep_defaults_except_the_prefix() {
     let c = config(&[
-        (keys::SESSION_TYPE, ""),
-        (keys::PERMANENT_SESSION_LIFETIME, " "),
-        (keys::SESSION_KEY_PREFIX, ""),
+        ("SESSION_TYPE", ""),
+        ("PERMANENT_SESSION_LIFETIME", " "),
+        ("SESSION_KEY_PREFIX", ""),
     ])
     .unwrap();
     assert_eq!(c.session_type(), SessionType::Memory);
@@ -130,13 +132,13 @@ fn empty_values_keep_defaults_except_the_prefix() {
 
 #[test]
 fn unknown_session_type_is_refused() {
-    refused(&[(keys::SESSION_TYPE, "redsi")], "SESSION_TYPE", "redsi");
+    refused(&[("SESSION_TYPE", "redsi")], "SESSION_TYPE", "redsi");
 }
 
 #[test]
 fn flask_only_session_type_says_so() {
     let message = refused(
-        &[(keys::SESSION_TYPE, "filesystem")],
+        &[("SESSION_TYPE", "filesystem")],
         "SESSION_TYPE",
         "filesystem",
     );
@@ -162,7 +164,7 @@ fn backend_not_compiled_in_names_the_feature() {
     for session_type in missing {
         let name = session_type.name();
         let message = refused(
-            &[(keys::SESSION_TYPE, name), (keys::SESSION_SQL_URL, "x://y")],
+            &[("SESSION_TYPE", name), ("SESSION_SQL_URL", "x://y")],
             "SESSION_TYPE",
             name,
         );
@@ -173,27 +175,27 @@ fn backend_not_compiled_in_names_the_feature() {
 #[test]
 fn malformed_numbers_are_refused() {
     refused(
-        &[(keys::PERMANENT_SESSION_LIFETIME, "31d")],
+        &[("PERMANENT_SESSION_LIFETIME", "31d")],
         "PERMANENT_SESSION_LIFETIME",
         "31d",
     );
     refused(
-        &[(keys::PERMANENT_SESSION_LIFETIME, "-5")],
+        &[("PERMANENT_SESSION_LIFETIME", "-5")],
         "PERMANENT_SESSION_LIFETIME",
         "-5",
     );
     refused(
-        &[(keys::PERMANENT_SESSION_LIFETIME, "0")],
+        &[("PERMANENT_SESSION_LIFETIME", "0")],
         "PERMANENT_SESSION_LIFETIME",
         "0",
     );
     refused(
-        &[(keys::SESSION_STORE_TIMEOUT, "fast")],
+        &[("SESSION_STORE_TIMEOUT", "fast")],
         "SESSION_STORE_TIMEOUT",
         "fast",
     );
     refused(
-        &[(keys::SESSION_CLEANUP_INTERVAL, "1.5")],
+        &[("SESSION_CLEANUP_INTERVAL", "1.5")],
         "SESSION_CLEANUP_INTERVAL",
         "1.5",
     );
@@ -202,24 +204,20 @@ fn malformed_numbers_are_refused() {
 #[test]
 fn session_bounds_are_checked() {
     refused(
-        &[(keys::SESSION_ABSOLUTE_LIFETIME, "0")],
+        &[("SESSION_ABSOLUTE_LIFETIME", "0")],
         "SESSION_ABSOLUTE_LIFETIME",
         "0",
     );
     refused(
-        &[(keys::SESSION_ABSOLUTE_LIFETIME, "1h")],
+        &[("SESSION_ABSOLUTE_LIFETIME", "1h")],
         "SESSION_ABSOLUTE_LIFETIME",
         "1h",
     );
-    refused(&[(keys::SESSION_MAX_SIZE, "0")], "SESSION_MAX_SIZE", "0");
-    refused(
-        &[(keys::SESSION_MAX_SIZE, "64k")],
-        "SESSION_MAX_SIZE",
-        "64k",
-    );
-    refused(&[(keys::SESSION_MAX_SIZE, "16")], "SESSION_MAX_SIZE", "16");
+    refused(&[("SESSION_MAX_SIZE", "0")], "SESSION_MAX_SIZE", "0");
+    refused(&[("SESSION_MAX_SIZE", "64k")], "SESSION_MAX_SIZE", "64k");
+    refused(&[("SESSION_MAX_SIZE", "16")], "SESSION_MAX_SIZE", "16");
     let message = refused(
-        &[(keys::SESSION_ABSOLUTE_LIFETIME, "34560001")],
+        &[("SESSION_ABSOLUTE_LIFETIME", "34560001")],
         "SESSION_ABSOLUTE_LIFETIME",
         "34560001",
     );
@@ -234,7 +232,7 @@ fn session_bounds_are_checked() {
 fn memory_max_sessions_must_be_a_positive_whole_number() {
     for bad in ["0", "-3", "1.5", "lots"] {
         let message = refused(
-            &[(keys::SESSION_MEMORY_MAX_SESSIONS, bad)],
+            &[("SESSION_MEMORY_MAX_SESSIONS", bad)],
             "SESSION_MEMORY_MAX_SESSIONS",
             bad,
         );
@@ -249,7 +247,7 @@ fn memory_max_sessions_must_be_a_positive_whole_number() {
 
 #[test]
 fn cleanup_interval_zero_turns_the_sweep_off() {
-    let off = config(&[(keys::SESSION_CLEANUP_INTERVAL, "0")]).unwrap();
+    let off = config(&[("SESSION_CLEANUP_INTERVAL", "0")]).unwrap();
     assert_eq!(off.cleanup_interval(), None);
     let built = Config::builder()
         .cleanup_interval(Duration::ZERO)
@@ -270,10 +268,10 @@ fn cleanup_interval_zero_turns_the_sweep_off() {
 fn lifetime_over_400_days_is_refused_naming_the_key() {
     let max = sessionkit_core::MAX_LIFETIME.as_secs().to_string();
     assert_eq!(max, "34560000");
-    let c = config(&[(keys::PERMANENT_SESSION_LIFETIME, &max)]).unwrap();
+    let c = config(&[("PERMANENT_SESSION_LIFETIME", &max)]).unwrap();
     assert_eq!(c.session().lifetime, Duration::from_secs(34_560_000));
     let message = refused(
-        &[(keys::PERMANENT_SESSION_LIFETIME, "34560001")],
+        &[("PERMANENT_SESSION_LIFETIME", "34560001")],
         "PERMANENT_SESSION_LIFETIME",
         "34560001",
     );
@@ -293,12 +291,12 @@ fn lifetime_over_400_days_is_refused_naming_the_key() {
 fn seconds_that_would_overflow_a_timestamp_are_config_errors_not_panics() {
     for huge in ["18446744073709551615", "9223372036854775807", "3153600001"] {
         refused(
-            &[(keys::PERMANENT_SESSION_LIFETIME, huge)],
+            &[("PERMANENT_SESSION_LIFETIME", huge)],
             "PERMANENT_SESSION_LIFETIME",
             huge,
         );
         refused(
-            &[(keys::SESSION_CLEANUP_INTERVAL, huge)],
+            &[("SESSION_CLEANUP_INTERVAL", huge)],
             "SESSION_CLEANUP_INTERVAL",
             huge,
         );
@@ -317,12 +315,12 @@ fn seconds_that_would_overflow_a_timestamp_are_config_errors_not_panics() {
 #[test]
 fn malformed_booleans_are_refused() {
     refused(
-        &[(keys::SESSION_PERMANENT, "sometimes")],
+        &[("SESSION_PERMANENT", "sometimes")],
         "SESSION_PERMANENT",
         "sometimes",
     );
     refused(
-        &[(keys::SESSION_COOKIE_SECURE, "y")],
+        &[("SESSION_COOKIE_SECURE", "y")],
         "SESSION_COOKIE_SECURE",
         "y",
     );
@@ -331,12 +329,12 @@ fn malformed_booleans_are_refused() {
 #[test]
 fn malformed_enums_are_refused() {
     refused(
-        &[(keys::SESSION_SERIALIZATION_FORMAT, "pickle")],
+        &[("SESSION_SERIALIZATION_FORMAT", "pickle")],
         "SESSION_SERIALIZATION_FORMAT",
         "pickle",
     );
     refused(
-        &[(keys::SESSION_COOKIE_SAMESITE, "loose")],
+        &[("SESSION_COOKIE_SAMESITE", "loose")],
         "SESSION_COOKIE_SAMESITE",
         "loose",
     );
@@ -345,12 +343,12 @@ fn malformed_enums_are_refused() {
 #[test]
 fn illegal_cookie_name_is_refused() {
     refused(
-        &[(keys::SESSION_COOKIE_NAME, "my session")],
+        &[("SESSION_COOKIE_NAME", "my session")],
         "SESSION_COOKIE_NAME",
         "my session",
     );
     refused(
-        &[(keys::SESSION_COOKIE_NAME, "a;b=c")],
+        &[("SESSION_COOKIE_NAME", "a;b=c")],
         "SESSION_COOKIE_NAME",
         "a;b=c",
     );
@@ -359,38 +357,35 @@ fn illegal_cookie_name_is_refused() {
 #[test]
 fn same_site_none_without_secure_is_refused() {
     refused(
-        &[(keys::SESSION_COOKIE_SAMESITE, "None")],
+        &[("SESSION_COOKIE_SAMESITE", "None")],
         "SESSION_COOKIE_SAMESITE",
         "None",
     );
     config(&[
-        (keys::SESSION_COOKIE_SAMESITE, "None"),
-        (keys::SESSION_COOKIE_SECURE, "true"),
+        ("SESSION_COOKIE_SAMESITE", "None"),
+        ("SESSION_COOKIE_SECURE", "true"),
     ])
     .unwrap();
 }
 
 #[test]
 fn signer_without_secret_key_is_refused() {
-    refused(&[(keys::SESSION_USE_SIGNER, "true")], "SECRET_KEY", "");
+    refused(&[("SESSION_USE_SIGNER", "true")], "SECRET_KEY", "");
 }
 
 #[test]
 fn own_signer_refuses_a_short_secret_key() {
     let message = refused(
-        &[
-            (keys::SESSION_USE_SIGNER, "true"),
-            (keys::SECRET_KEY, "dev-key"),
-        ],
+        &[("SESSION_USE_SIGNER", "true"), ("SECRET_KEY", "dev-key")],
         "SECRET_KEY",
         "",
     );
     assert!(message.contains("32 bytes"), "{message}");
     refused(
         &[
-            (keys::SESSION_USE_SIGNER, "true"),
-            (keys::SECRET_KEY, KEY),
-            (keys::SECRET_KEY_FALLBACKS, "old-dev-key"),
+            ("SESSION_USE_SIGNER", "true"),
+            ("SECRET_KEY", KEY),
+            ("SECRET_KEY_FALLBACKS", "old-dev-key"),
         ],
         "SECRET_KEY_FALLBACKS",
         "",
@@ -400,10 +395,10 @@ fn own_signer_refuses_a_short_secret_key() {
 #[test]
 fn flask_format_keeps_a_short_secret_key() {
     let c = config(&[
-        (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SECRET_KEY, "flask-dev-key"),
-        (keys::SESSION_SIGNER_FORMAT, "itsdangerous"),
-        (keys::SECRET_KEY_FALLBACKS, "older"),
+        ("SESSION_USE_SIGNER", "true"),
+        ("SECRET_KEY", "flask-dev-key"),
+        ("SESSION_SIGNER_FORMAT", "itsdangerous"),
+        ("SECRET_KEY_FALLBACKS", "older"),
     ])
     .unwrap();
     assert_eq!(
@@ -416,9 +411,9 @@ fn flask_format_keeps_a_short_secret_key() {
 fn secret_key_fallbacks_forms() {
     let fallbacks = |value: &str| {
         config(&[
-            (keys::SESSION_USE_SIGNER, "true"),
-            (keys::SECRET_KEY, KEY),
-            (keys::SECRET_KEY_FALLBACKS, value),
+            ("SESSION_USE_SIGNER", "true"),
+            ("SECRET_KEY", KEY),
+            ("SECRET_KEY_FALLBACKS", value),
         ])
         .map(|c| c.session().secret_key_fallbacks.clone())
     };
@@ -454,7 +449,7 @@ fn secret_key_fallbacks_forms() {
 #[test]
 fn table_name_that_is_not_an_identifier_is_refused() {
     refused(
-        &[(keys::SESSION_SQL_TABLE, "sessions; DROP TABLE users")],
+        &[("SESSION_SQL_TABLE", "sessions; DROP TABLE users")],
         "SESSION_SQL_TABLE",
         "sessions; DROP TABLE users",
     );
@@ -463,9 +458,9 @@ fn table_name_that_is_not_an_identifier_is_refused() {
 #[test]
 fn debug_output_hides_secrets() {
     let c = config(&[
-        (keys::SESSION_REDIS, "redis://app:hunter2@cache:6379"),
-        (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SECRET_KEY, "topsecretkey, long enough for the signer"),
+        ("SESSION_REDIS", "redis://app:hunter2@cache:6379"),
+        ("SESSION_USE_SIGNER", "true"),
+        ("SECRET_KEY", "topsecretkey, long enough for the signer"),
     ])
     .unwrap();
     let debug = format!("{c:?}");
@@ -494,9 +489,38 @@ fn builder_is_validated_like_the_environment() {
 }
 
 #[test]
+fn every_key_is_handled_by_with_config() {
+    let sample = |key: ConfigKey| match key {
+        ConfigKey::SessionType => "memory",
+        ConfigKey::Redis => "redis://cache:6379",
+        ConfigKey::Memcached => "m1:11211",
+        ConfigKey::SqlUrl => "postgres://db/app",
+        ConfigKey::SqlTable => "t",
+        ConfigKey::SerializationFormat => "json",
+        ConfigKey::CookieName | ConfigKey::KeyPrefix | ConfigKey::AuthKeys => "x",
+        ConfigKey::CookieDomain => "example.com",
+        ConfigKey::CookiePath => "/",
+        ConfigKey::CookieSameSite => "Lax",
+        ConfigKey::SecretKey | ConfigKey::SecretKeyFallbacks => "k",
+        ConfigKey::SignerFormat => "itsdangerous",
+        ConfigKey::Permanent
+        | ConfigKey::RefreshEachRequest
+        | ConfigKey::CookieHttpOnly
+        | ConfigKey::CookieSecure
+        | ConfigKey::CookiePartitioned
+        | ConfigKey::UseSigner => "false",
+        _ => "300",
+    };
+    for key in ConfigKey::ALL {
+        let result = ConfigBuilder::default().with_config(*key, sample(*key));
+        assert!(result.is_ok(), "{key}: {result:?}");
+    }
+}
+
+#[test]
 fn readme_documents_every_key() {
     let readme = include_str!("../README.md");
-    for key in keys::ALL {
+    for key in ConfigKey::ALL {
         assert!(
             readme.contains(&format!("`{key}`")),
             "README.md does not document {key}"
@@ -514,7 +538,7 @@ async fn connect_builds_the_memory_store() {
 
 #[tokio::test]
 async fn connect_gives_the_memory_store_its_configured_maximum() {
-    let from_key = config(&[(keys::SESSION_MEMORY_MAX_SESSIONS, "2")]).unwrap();
+    let from_key = config(&[("SESSION_MEMORY_MAX_SESSIONS", "2")]).unwrap();
     let from_builder = Config::builder()
         .memory_max_sessions(NonZeroUsize::new(2).unwrap())
         .build()
@@ -541,16 +565,16 @@ async fn connect_gives_the_memory_store_its_configured_maximum() {
 fn bad_redis_url_is_refused() {
     refused(
         &[
-            (keys::SESSION_TYPE, "redis"),
-            (keys::SESSION_REDIS, "localhost:6379"),
+            ("SESSION_TYPE", "redis"),
+            ("SESSION_REDIS", "localhost:6379"),
         ],
         "SESSION_REDIS",
         "localhost:6379",
     );
     refused(
         &[
-            (keys::SESSION_TYPE, "redis"),
-            (keys::SESSION_REDIS, "redis+cluster://a,b"),
+            ("SESSION_TYPE", "redis"),
+            ("SESSION_REDIS", "redis+cluster://a,b"),
         ],
         "SESSION_REDIS",
         "redis+cluster://a,b",
@@ -561,9 +585,9 @@ fn bad_redis_url_is_refused() {
 #[tokio::test]
 async fn connect_builds_the_redis_store_with_the_configured_prefix() {
     let config = config(&[
-        (keys::SESSION_TYPE, "redis"),
-        (keys::SESSION_REDIS, "redis://127.0.0.1:6379"),
-        (keys::SESSION_KEY_PREFIX, "cfgtest:"),
+        ("SESSION_TYPE", "redis"),
+        ("SESSION_REDIS", "redis://127.0.0.1:6379"),
+        ("SESSION_KEY_PREFIX", "cfgtest:"),
     ])
     .unwrap();
     let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {
@@ -580,8 +604,8 @@ async fn connect_builds_the_redis_store_with_the_configured_prefix() {
 #[tokio::test]
 async fn connect_builds_the_memcached_store_over_every_server() {
     let config = config(&[
-        (keys::SESSION_TYPE, "memcached"),
-        (keys::SESSION_MEMCACHED, "127.0.0.1:11211,127.0.0.1:11212"),
+        ("SESSION_TYPE", "memcached"),
+        ("SESSION_MEMCACHED", "127.0.0.1:11211,127.0.0.1:11212"),
     ])
     .unwrap();
     let store = sessionkit::connect(&config).await.unwrap();
@@ -596,8 +620,8 @@ async fn connect_builds_the_memcached_store_over_every_server() {
 #[tokio::test]
 async fn memcached_prefix_with_spaces_is_refused_at_startup() {
     let config = config(&[
-        (keys::SESSION_TYPE, "memcached"),
-        (keys::SESSION_KEY_PREFIX, "my sessions:"),
+        ("SESSION_TYPE", "memcached"),
+        ("SESSION_KEY_PREFIX", "my sessions:"),
     ])
     .unwrap();
     let err = sessionkit::connect(&config).await.unwrap_err();
@@ -614,9 +638,9 @@ async fn sql_round_trip(session_type: &str, url: &str) -> String {
         &sessionkit::Id::random().to_string().replace(['-', '_'], "")[..12].to_ascii_lowercase()
     );
     let config = config(&[
-        (keys::SESSION_TYPE, session_type),
-        (keys::SESSION_SQL_URL, url),
-        (keys::SESSION_SQL_TABLE, &table),
+        ("SESSION_TYPE", session_type),
+        ("SESSION_SQL_URL", url),
+        ("SESSION_SQL_TABLE", &table),
     ])
     .unwrap();
     let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {
@@ -674,15 +698,15 @@ async fn connect_builds_the_sqlite_store_and_its_table() {
 #[cfg(feature = "postgres")]
 #[test]
 fn sql_type_without_url_is_refused() {
-    refused(&[(keys::SESSION_TYPE, "postgres")], "SESSION_SQL_URL", "");
+    refused(&[("SESSION_TYPE", "postgres")], "SESSION_SQL_URL", "");
 }
 
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn malformed_sql_url_is_a_config_error() {
     let config = config(&[
-        (keys::SESSION_TYPE, "postgres"),
-        (keys::SESSION_SQL_URL, "postgres://:::"),
+        ("SESSION_TYPE", "postgres"),
+        ("SESSION_SQL_URL", "postgres://:::"),
     ])
     .unwrap();
     let err = sessionkit::connect(&config).await.unwrap_err();

@@ -5,7 +5,7 @@
 
 use std::error::Error as _;
 
-use sessionkit::{Config, ConfigBuilder, SecretKey, keys};
+use sessionkit::{Config, ConfigBuilder, SecretKey};
 
 /// The password put into every URL.
 const PASSWORD: &str = "pw-Zq8rT1xK";
@@ -53,10 +53,7 @@ fn refused(pairs: &[(&str, &str)], key: &str) {
 #[test]
 fn secret_key_errors_never_show_the_key() {
     refused(
-        &[
-            (keys::SESSION_USE_SIGNER, "true"),
-            (keys::SECRET_KEY, SHORT_KEY),
-        ],
+        &[("SESSION_USE_SIGNER", "true"), ("SECRET_KEY", SHORT_KEY)],
         "SECRET_KEY",
     );
     let short_fallback = format!(r#"["{SHORT_KEY}"]"#);
@@ -66,9 +63,9 @@ fn secret_key_errors_never_show_the_key() {
     for fallbacks in [&short_fallback, &comma, &not_json, &unterminated] {
         refused(
             &[
-                (keys::SESSION_USE_SIGNER, "true"),
-                (keys::SECRET_KEY, LONG_KEY),
-                (keys::SECRET_KEY_FALLBACKS, fallbacks),
+                ("SESSION_USE_SIGNER", "true"),
+                ("SECRET_KEY", LONG_KEY),
+                ("SECRET_KEY_FALLBACKS", fallbacks),
             ],
             "SECRET_KEY_FALLBACKS",
         );
@@ -99,13 +96,13 @@ fn config_debug_never_shows_a_secret() {
     let memcached = format!("app:{PASSWORD}@mc:11211");
     let fallbacks = format!(r#"["{SHORT_KEY}"]"#);
     let from_pairs = Config::from_pairs([
-        (keys::SESSION_REDIS, redis.as_str()),
-        (keys::SESSION_SQL_URL, sql.as_str()),
-        (keys::SESSION_MEMCACHED, memcached.as_str()),
-        (keys::SESSION_USE_SIGNER, "true"),
-        (keys::SESSION_SIGNER_FORMAT, "itsdangerous"),
-        (keys::SECRET_KEY, SHORT_KEY),
-        (keys::SECRET_KEY_FALLBACKS, fallbacks.as_str()),
+        ("SESSION_REDIS", redis.as_str()),
+        ("SESSION_SQL_URL", sql.as_str()),
+        ("SESSION_MEMCACHED", memcached.as_str()),
+        ("SESSION_USE_SIGNER", "true"),
+        ("SESSION_SIGNER_FORMAT", "itsdangerous"),
+        ("SECRET_KEY", SHORT_KEY),
+        ("SECRET_KEY_FALLBACKS", fallbacks.as_str()),
     ])
     .unwrap();
     let builder = Config::builder()
@@ -141,10 +138,7 @@ fn malformed_redis_urls_never_show_the_password() {
         format!("redis://app:{PASSWORD}/with-slash@cache:6379"),
     ] {
         refused(
-            &[
-                (keys::SESSION_TYPE, "redis"),
-                (keys::SESSION_REDIS, url.as_str()),
-            ],
+            &[("SESSION_TYPE", "redis"), ("SESSION_REDIS", url.as_str())],
             "SESSION_REDIS",
         );
         let err = Config::builder()
@@ -184,11 +178,7 @@ async fn redis_authentication_failure_never_shows_the_password() {
         format!("redis://nosuchuser:{PASSWORD}@127.0.0.1:6379"),
         format!("redis://:{PASSWORD}@127.0.0.1:6379"),
     ] {
-        connect_fails_quietly(&[
-            (keys::SESSION_TYPE, "redis"),
-            (keys::SESSION_REDIS, url.as_str()),
-        ])
-        .await;
+        connect_fails_quietly(&[("SESSION_TYPE", "redis"), ("SESSION_REDIS", url.as_str())]).await;
     }
 }
 
@@ -197,8 +187,8 @@ async fn redis_authentication_failure_never_shows_the_password() {
 async fn memcached_server_with_credentials_never_shows_them() {
     let server = format!("app:{PASSWORD}@127.0.0.1:11211");
     let err = connect_fails_quietly(&[
-        (keys::SESSION_TYPE, "memcached"),
-        (keys::SESSION_MEMCACHED, server.as_str()),
+        ("SESSION_TYPE", "memcached"),
+        ("SESSION_MEMCACHED", server.as_str()),
     ])
     .await;
     assert!(err.is_config(), "{err}");
@@ -209,8 +199,8 @@ async fn memcached_server_with_credentials_never_shows_them() {
 async fn sql_urls_never_show_the_password(session_type: &str, urls: &[String]) {
     for url in urls {
         connect_fails_quietly(&[
-            (keys::SESSION_TYPE, session_type),
-            (keys::SESSION_SQL_URL, url.as_str()),
+            ("SESSION_TYPE", session_type),
+            ("SESSION_SQL_URL", url.as_str()),
         ])
         .await;
     }

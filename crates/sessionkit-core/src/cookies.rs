@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 use cookie::{Cookie, CookieBuilder};
 use time::OffsetDateTime;
 
-use crate::{CookieConfig, CookieSigner, Id, SameSite, SessionConfig};
+use crate::signer::CookieSigner;
+use crate::{CookieConfig, Id, SameSite, SessionConfig};
 
 /// Reads and writes the session cookie as configured: name, attributes, optional signing.
 #[derive(Debug, Clone)]

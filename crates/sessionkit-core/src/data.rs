@@ -11,7 +11,7 @@ use crate::Error;
 
 /// What one request did to one key, as recorded by [`SessionData`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// The key was set to a new value.
     Set,
     /// The key was removed.
@@ -27,7 +27,7 @@ pub enum Change {
 ///
 /// Mutations are tracked per key. Inserting a value equal to the current one, or removing an
 /// absent key, changes nothing. The lifecycle uses the tracked changes to merge a request's
-/// writes onto a record that a concurrent request changed meanwhile ([`SessionData::rebase`]).
+/// writes onto a record that a concurrent request changed meanwhile.
 ///
 /// ```
 /// use sessionkit_core::SessionData;
@@ -198,12 +198,14 @@ impl SessionData {
     }
 
     /// Whether [`SessionData::clear`] emptied this data since it was loaded.
-    pub fn was_cleared(&self) -> bool {
+    #[cfg(test)]
+    fn was_cleared(&self) -> bool {
         self.cleared
     }
 
     /// The keys set or removed since this data was loaded (after the last clear).
-    pub fn changes(&self) -> impl Iterator<Item = (&str, Change)> + '_ {
+    #[cfg(test)]
+    fn changes(&self) -> impl Iterator<Item = (&str, Change)> + '_ {
         self.changes.iter().map(|(k, c)| (k.as_str(), *c))
     }
 
@@ -219,25 +221,7 @@ impl SessionData {
     /// Keys this data set or removed take this data's value; every other key keeps the value
     /// in `current`. After a [`clear`](SessionData::clear) nothing of `current` survives.
     ///
-    /// ```
-    /// use sessionkit_core::SessionData;
-    ///
-    /// let mut loaded = SessionData::new();
-    /// loaded.insert("a", &1)?;
-    /// loaded.mark_unmodified();
-    ///
-    /// let mut mine = loaded.clone();
-    /// mine.insert("cart", &vec!["book"])?;
-    ///
-    /// let mut theirs = loaded.clone();
-    /// theirs.insert("theme", &"dark")?;
-    ///
-    /// let merged = mine.rebase(theirs);
-    /// assert_eq!(merged.get::<Vec<String>>("cart")?, Some(vec!["book".into()]));
-    /// assert_eq!(merged.get::<String>("theme")?, Some("dark".into()));
-    /// # Ok::<(), sessionkit_core::Error>(())
-    /// ```
-    pub fn rebase(&self, current: SessionData) -> SessionData {
+    pub(crate) fn rebase(&self, current: SessionData) -> SessionData {
         let mut entries = if self.cleared {
             BTreeMap::new()
         } else {

@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use crate::ConfigKey;
+
 /// A boxed error from a client library, kept as the [`source`](std::error::Error::source)
 /// of an [`Error`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -72,12 +74,19 @@ pub enum Error {
     /// A configuration value is missing, malformed or names something not compiled in.
     #[error("invalid configuration {key}={value:?}: {reason}")]
     Config {
-        /// The configuration key, such as `SESSION_TYPE`.
-        key: &'static str,
+        /// The configuration key, such as [`ConfigKey::SessionType`].
+        key: ConfigKey,
         /// The offending value as given (empty when the key was missing).
         value: String,
         /// What is wrong with it and what is accepted.
         reason: Cow<'static, str>,
+    },
+
+    /// A configuration key that sessionkit does not have.
+    #[error("`{key}` is not a sessionkit configuration key")]
+    UnknownConfigKey {
+        /// The name given.
+        key: String,
     },
 
     /// Any other error reported by a backend (a protocol error, a rejected query).
@@ -111,7 +120,7 @@ pub enum ErrorKind {
     Gone,
     /// See [`Error::Collision`].
     Collision,
-    /// See [`Error::Config`].
+    /// See [`Error::Config`] and [`Error::UnknownConfigKey`].
     Config,
     /// See [`Error::Backend`].
     Backend,
@@ -134,7 +143,7 @@ impl Error {
             Self::Conflict => ErrorKind::Conflict,
             Self::Gone => ErrorKind::Gone,
             Self::Collision => ErrorKind::Collision,
-            Self::Config { .. } => ErrorKind::Config,
+            Self::Config { .. } | Self::UnknownConfigKey { .. } => ErrorKind::Config,
             Self::Backend { .. } => ErrorKind::Backend,
         }
     }
@@ -142,14 +151,16 @@ impl Error {
     /// A configuration error naming `key`, its `value` and what is wrong.
     ///
     /// ```
-    /// let err = sessionkit_core::Error::config("SESSION_TYPE", "redsi", "unknown session type");
+    /// use sessionkit_core::{ConfigKey, Error};
+    ///
+    /// let err = Error::config(ConfigKey::SessionType, "redsi", "unknown session type");
     /// assert_eq!(
     ///     err.to_string(),
     ///     r#"invalid configuration SESSION_TYPE="redsi": unknown session type"#
     /// );
     /// ```
     pub fn config(
-        key: &'static str,
+        key: ConfigKey,
         value: impl Into<String>,
         reason: impl Into<Cow<'static, str>>,
     ) -> Self {

@@ -82,7 +82,7 @@ impl Id {
     }
 
     /// Writes the text form into a fixed buffer, without allocating.
-    pub fn encode(&self) -> EncodedId {
+    pub(crate) fn encode(&self) -> EncodedId {
         let mut out = [0u8; Self::ENCODED_LEN];
         let written = URL_SAFE_NO_PAD
             .encode_slice(self.0, &mut out)
@@ -95,7 +95,7 @@ impl Id {
 /// The text form of an [`Id`] on the stack; derefs to `str`. Like [`Id`], its `Debug` shows
 /// only a prefix.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct EncodedId([u8; Id::ENCODED_LEN]);
+pub(crate) struct EncodedId([u8; Id::ENCODED_LEN]);
 
 impl std::ops::Deref for EncodedId {
     type Target = str;

@@ -18,7 +18,7 @@
 
 mod clock;
 mod codec;
-mod config;
+mod config_key;
 mod cookies;
 mod data;
 mod error;
@@ -27,6 +27,7 @@ mod lifecycle;
 mod memory;
 mod record;
 mod redact;
+mod session_config;
 mod signer;
 mod store;
 mod timeout;
@@ -34,18 +35,20 @@ mod timestamp;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
-pub use config::{
-    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, MAX_LIFETIME, SameSite, SecretKey,
-    SessionConfig,
-};
-pub use data::{Change, SessionData};
+pub use config_key::ConfigKey;
+pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind};
-pub use id::{EncodedId, Id};
+pub use id::Id;
 pub use lifecycle::{Action, CREATED_KEY, Outcome, PERMANENT_KEY, Session, Sessions};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
 pub use redact::redact_url;
-pub use signer::{CookieSigner, SignerFormat};
+pub use session_config::{
+    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, MAX_LIFETIME, SameSite, SecretKey,
+    SessionConfig,
+};
+pub use signer::SignerFormat;
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
-pub use timeout::{TimeoutStore, bounded};
-pub use timestamp::{TIMESTAMP_EXT, Timestamp};
+use timeout::TimeoutStore;
+pub use timeout::bounded;
+pub use timestamp::Timestamp;

@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 
+use crate::ConfigKey;
 use crate::{Error, Id, SecretKey};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -44,7 +45,7 @@ impl FromStr for SignerFormat {
             "hmac-sha256" | "sessionkit" => Ok(Self::HmacSha256),
             "itsdangerous" | "flask-session" => Ok(Self::Itsdangerous),
             _ => Err(Error::config(
-                "SESSION_SIGNER_FORMAT",
+                ConfigKey::SignerFormat,
                 s,
                 "expected `hmac-sha256` (default) or `itsdangerous` (Flask-Session's format)",
             )),
@@ -125,23 +126,8 @@ impl Key {
 ///
 /// Keys are not checked here: [`SessionConfig::validate`](crate::SessionConfig::validate)
 /// requires at least [`SecretKey::MIN_LEN`] bytes for [`SignerFormat::HmacSha256`].
-///
-/// ```
-/// use sessionkit_core::{CookieSigner, Id, SecretKey, SignerFormat};
-///
-/// let format = SignerFormat::HmacSha256;
-/// let old_key = SecretKey::new("old key: 32 bytes or more, random");
-/// let new_key = SecretKey::new("new key: 32 bytes or more, random");
-/// let old = CookieSigner::new(format, &old_key, &[]);
-/// let rotated = CookieSigner::new(format, &new_key, &[old_key]);
-/// let id = Id::random();
-/// let cookie = old.sign(&id);
-/// assert_eq!(rotated.verify(cookie.as_bytes()), Some(id));
-/// let other = CookieSigner::new(format, &SecretKey::new("some other key, also 32 bytes long"), &[]);
-/// assert_eq!(other.verify(cookie.as_bytes()), None);
-/// ```
 #[derive(Clone)]
-pub struct CookieSigner {
+pub(crate) struct CookieSigner {
     format: SignerFormat,
     current: Key,
     fallbacks: Vec<Key>,
@@ -149,7 +135,7 @@ pub struct CookieSigner {
 
 impl CookieSigner {
     /// A signer in `format` with `key`, and older `fallbacks` still accepted.
-    pub fn new(format: SignerFormat, key: &SecretKey, fallbacks: &[SecretKey]) -> Self {
+    pub(crate) fn new(format: SignerFormat, key: &SecretKey, fallbacks: &[SecretKey]) -> Self {
         Self {
             format,
             current: Key::derive(format, key),
@@ -158,7 +144,7 @@ impl CookieSigner {
     }
 
     /// The cookie value for `id`: `<id>.<signature>`.
-    pub fn sign(&self, id: &Id) -> String {
+    pub(crate) fn sign(&self, id: &Id) -> String {
         let encoded = id.encode();
         let signature = URL_SAFE_NO_PAD.encode(self.current.sign(encoded.as_bytes()));
         format!("{}.{signature}", &*encoded)
@@ -166,7 +152,7 @@ impl CookieSigner {
 
     /// The id in a signed cookie value, if the value is well-formed and its signature
     /// matches the current key or a fallback. Never allocates for malformed input.
-    pub fn verify(&self, value: &[u8]) -> Option<Id> {
+    pub(crate) fn verify(&self, value: &[u8]) -> Option<Id> {
         let signature_len = match self.format {
             SignerFormat::HmacSha256 => 43,
             SignerFormat::Itsdangerous => 27,

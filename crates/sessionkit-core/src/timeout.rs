@@ -9,35 +9,17 @@ use crate::{Error, Id, Record, SessionStore, Version};
 
 /// Wraps a store so that every call fails with [`Error::Timeout`] after `timeout`, instead
 /// of hanging on a dead backend. The request lifecycle wraps its store in one
-/// (`SESSION_STORE_TIMEOUT`, default 1 s).
-///
-/// ```
-/// use std::time::Duration;
-/// use sessionkit_core::{MemoryStore, TimeoutStore};
-///
-/// let store = TimeoutStore::new(MemoryStore::new(), Duration::from_millis(250));
-/// assert_eq!(store.timeout(), Duration::from_millis(250));
-/// ```
+/// (`SESSION_STORE_TIMEOUT`, default 1 s) unless the store bounds its calls itself.
 #[derive(Debug, Clone)]
-pub struct TimeoutStore<S> {
+pub(crate) struct TimeoutStore<S> {
     inner: S,
     timeout: Duration,
 }
 
 impl<S> TimeoutStore<S> {
     /// Bounds every call to `inner` by `timeout`.
-    pub fn new(inner: S, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: S, timeout: Duration) -> Self {
         Self { inner, timeout }
-    }
-
-    /// The bound.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The wrapped store.
-    pub fn inner(&self) -> &S {
-        &self.inner
     }
 
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The MessagePack extension type of timestamps.
-pub const TIMESTAMP_EXT: i8 = -1;
+pub(crate) const TIMESTAMP_EXT: i8 = -1;
 
 /// rmp-serde's name for an extension value: a newtype around `(type, bytes)`.
 const EXT_STRUCT: &str = "_ExtStruct";

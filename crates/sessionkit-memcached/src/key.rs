@@ -1,5 +1,6 @@
 //! Memcached keys: prefix + id, checked against the protocol's rules.
 
+use sessionkit_core::ConfigKey;
 use sessionkit_core::{Error, Id};
 
 /// The longest key memcached accepts.
@@ -10,7 +11,7 @@ pub(crate) const MAX_KEY_LEN: usize = 250;
 pub(crate) fn validate_prefix(prefix: &str) -> Result<(), Error> {
     if prefix.len() + Id::ENCODED_LEN > MAX_KEY_LEN {
         return Err(Error::config(
-            "SESSION_KEY_PREFIX",
+            ConfigKey::KeyPrefix,
             prefix,
             format!(
                 "memcached keys are at most {MAX_KEY_LEN} bytes; with the 43-byte id the prefix \
@@ -21,7 +22,7 @@ pub(crate) fn validate_prefix(prefix: &str) -> Result<(), Error> {
     }
     if prefix.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(Error::config(
-            "SESSION_KEY_PREFIX",
+            ConfigKey::KeyPrefix,
             prefix,
             "memcached keys cannot contain spaces or control characters",
         ));

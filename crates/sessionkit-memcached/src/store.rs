@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use sessionkit_core::ConfigKey;
 use sessionkit_core::{Error, Id, Record, SessionStore, Version, redact_url};
 
 use crate::client::{CasOutcome, Node};
@@ -132,7 +133,7 @@ impl MemcachedStoreBuilder {
     pub async fn build(self) -> Result<MemcachedStore, Error> {
         if self.servers.is_empty() {
             return Err(Error::config(
-                "SESSION_MEMCACHED",
+                ConfigKey::Memcached,
                 "",
                 "at least one memcached server (host:port) is needed",
             ));
@@ -144,7 +145,7 @@ impl MemcachedStoreBuilder {
                 .await
                 .map_err(|e| {
                     Error::config(
-                        "SESSION_MEMCACHED",
+                        ConfigKey::Memcached,
                         redact_url(server),
                         format!("not a reachable host:port: {}", describe(&e)),
                     )

@@ -16,6 +16,7 @@ use redis::{
     Client, Cmd, ConnectionAddr, ErrorKind as RedisErrorKind, ServerErrorKind, TlsCertificates,
     Value,
 };
+use sessionkit_core::ConfigKey;
 use sessionkit_core::{Error, Id, Record, SessionStore, Version};
 
 use crate::RedisUrl;
@@ -395,7 +396,7 @@ fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
 
 fn config_error(url: &str, error: &redis::RedisError) -> Error {
     Error::config(
-        "SESSION_REDIS",
+        ConfigKey::Redis,
         sessionkit_core::redact_url(url),
         format!("not a valid Redis URL: {error}"),
     )

@@ -3,9 +3,9 @@
 use std::fmt;
 
 use redis::IntoConnectionInfo;
-use sessionkit_core::{Error, redact_url};
+use sessionkit_core::{ConfigKey, Error, redact_url};
 
-const KEY: &str = "SESSION_REDIS";
+const KEY: ConfigKey = ConfigKey::Redis;
 
 /// Where the sessions' Redis lives, parsed from a `SESSION_REDIS` URL.
 ///

@@ -1,5 +1,6 @@
 //! sqlx errors as sessionkit errors.
 
+use sessionkit_core::ConfigKey;
 use sessionkit_core::{Error, redact_url};
 
 /// Connection-level failures are [`Error::Unavailable`]; everything else is
@@ -32,7 +33,7 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub(crate) fn connect_error(backend: &'static str, url: &str, error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Configuration(e) => Error::config(
-            "SESSION_SQL_URL",
+            ConfigKey::SqlUrl,
             redact_url(url),
             format!("not a valid {backend} URL: {e}"),
         ),

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use sessionkit_core::ConfigKey;
 use sessionkit_core::{DynClock, Error, ExpiredDeletion, Id, SystemClock};
 use sqlx::{AssertSqlSafe, Pool, SqlSafeStr, SqlStr};
 
@@ -242,7 +243,7 @@ impl<D: Dialect> SqlStoreBuilder<D> {
         let table = TableName::new(self.table)?;
         if self.prefix.len() + Id::ENCODED_LEN > MAX_KEY_LEN {
             return Err(Error::config(
-                "SESSION_KEY_PREFIX",
+                ConfigKey::KeyPrefix,
                 self.prefix,
                 format!(
                     "keys are at most {MAX_KEY_LEN} bytes; the prefix may have at most {}",

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use sessionkit_core::ConfigKey;
 use sessionkit_core::Error;
 
 /// The longest table name: PostgreSQL allows 63 bytes, and the index name adds 15.
@@ -34,7 +35,7 @@ impl TableName {
             Ok(Self(name))
         } else {
             Err(Error::config(
-                "SESSION_SQL_TABLE",
+                ConfigKey::SqlTable,
                 name,
                 "a table name must be 1 to 48 ASCII letters, digits or `_`, not starting with a digit",
             ))

@@ -7,7 +7,8 @@ use rmpv::ValueRef;
 use serde_json::{Map, Number, Value};
 
 use super::from_json::JsonEntries;
-use crate::{Error, SessionData, TIMESTAMP_EXT, Timestamp};
+use crate::timestamp::TIMESTAMP_EXT;
+use crate::{Error, SessionData, Timestamp};
 
 /// Converts every value to JSON and writes one object.
 pub(super) fn encode(data: &SessionData) -> Result<Vec<u8>, Error> {

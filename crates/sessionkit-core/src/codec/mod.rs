@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
+use crate::ConfigKey;
 use crate::{Error, SessionData};
 
 /// How deeply values may nest in a decoded payload: the session map and `MAX_DEPTH - 1`
@@ -101,7 +102,7 @@ impl FromStr for Codec {
             "msgpack" | "messagepack" => Ok(Self::MessagePack),
             "json" => Ok(Self::Json),
             _ => Err(Error::config(
-                "SESSION_SERIALIZATION_FORMAT",
+                ConfigKey::SerializationFormat,
                 s,
                 "expected `msgpack` or `json`",
             )),

@@ -52,27 +52,82 @@ mod tests {
 
 #[cfg(test)]
 mod timer_tests {
-    use super::*;
-    use crate::{DynSessionStore, MemoryStore, SessionConfig, TimeoutStore};
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime};
 
-    #[test]
-    fn stores_that_bound_their_calls_are_not_timed_twice() {
-        let memory: DynSessionStore = Arc::new(MemoryStore::new());
-        let sessions = Sessions::new(memory, SessionConfig::default()).unwrap();
-        assert!(
-            !format!("{sessions:?}").contains("TimeoutStore"),
-            "{sessions:?}"
-        );
+    use async_trait::async_trait;
 
-        // A store with a longer limit of its own than the configured one gets the timer.
-        let slow: DynSessionStore = Arc::new(TimeoutStore::new(
-            MemoryStore::new(),
-            Duration::from_secs(30),
-        ));
-        let sessions = Sessions::new(slow, SessionConfig::default()).unwrap();
-        let debug = format!("{sessions:?}");
-        assert_eq!(debug.matches("TimeoutStore").count(), 2, "{debug}");
+    use super::*;
+    use crate::{Error, ErrorKind, Id, Record, SessionConfig, SessionStore, Version};
+
+    /// A store whose loads take `delay` and that says it bounds its calls by `claims`.
+    #[derive(Debug)]
+    struct Slow {
+        delay: Duration,
+        claims: Option<Duration>,
+    }
+
+    #[async_trait]
+    impl SessionStore for Slow {
+        async fn create(&self, _: &Id, _: &[u8], _: SystemTime) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn load(&self, _: &Id) -> Result<Option<Record>, Error> {
+            tokio::time::sleep(self.delay).await;
+            Ok(None)
+        }
+        async fn load_and_touch(&self, id: &Id, _: SystemTime) -> Result<Option<Record>, Error> {
+            self.load(id).await
+        }
+        async fn save(&self, _: &Id, _: &[u8], _: SystemTime, _: Version) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn touch(&self, _: &Id, _: SystemTime) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn delete(&self, _: &Id) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn delete_if(&self, _: &Id, _: Version) -> Result<(), Error> {
+            Ok(())
+        }
+        fn call_timeout(&self) -> Option<Duration> {
+            self.claims
+        }
+    }
+
+    /// Loads a session from a store that takes 5 s, with a 1 s configured timeout.
+    async fn load_through(claims: Option<Duration>) -> Result<(), Error> {
+        let store = Arc::new(Slow {
+            delay: Duration::from_secs(5),
+            claims,
+        });
+        let sessions = Sessions::new(store, SessionConfig::default())?;
+        let cookie = format!("session={}", Id::random());
+        let session = sessions.start([cookie.as_bytes()]);
+        session.get::<String>("k").await.map(drop)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_without_a_bound_of_its_own_is_timed_by_the_lifecycle() {
+        let err = load_through(None).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_with_a_longer_bound_than_configured_is_timed_by_the_lifecycle() {
+        let err = load_through(Some(Duration::from_secs(30)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_that_bounds_its_calls_within_the_limit_is_not_timed_twice() {
+        // The store says it bounds its own calls within 1 s, so no second timer runs (this
+        // one breaks its word, which shows that no second timer is there).
+        load_through(Some(Duration::from_millis(500)))
+            .await
+            .unwrap();
     }
 }

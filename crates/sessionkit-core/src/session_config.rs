@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::ConfigKey;
 use crate::{Codec, Error, SignerFormat};
 
 /// The cookie's `SameSite` attribute (`SESSION_COOKIE_SAMESITE`).
@@ -27,7 +28,7 @@ impl FromStr for SameSite {
             "lax" => Ok(Self::Lax),
             "none" => Ok(Self::None),
             _ => Err(Error::config(
-                "SESSION_COOKIE_SAMESITE",
+                ConfigKey::CookieSameSite,
                 s,
                 "expected `Strict`, `Lax` or `None`",
             )),
@@ -120,7 +121,7 @@ impl CookieConfig {
     pub fn validate(&self) -> Result<(), Error> {
         if self.name.is_empty() || !self.name.bytes().all(is_token_byte) {
             return Err(Error::config(
-                "SESSION_COOKIE_NAME",
+                ConfigKey::CookieName,
                 &self.name,
                 "a cookie name must be non-empty and use only RFC 6265 token characters \
                  (no spaces, controls or ()<>@,;:\\\"/[]?={})",
@@ -128,14 +129,14 @@ impl CookieConfig {
         }
         if self.same_site == SameSite::None && !self.secure {
             return Err(Error::config(
-                "SESSION_COOKIE_SAMESITE",
+                ConfigKey::CookieSameSite,
                 "None",
                 "browsers reject SameSite=None without Secure; set SESSION_COOKIE_SECURE=true",
             ));
         }
         if self.partitioned && !self.secure {
             return Err(Error::config(
-                "SESSION_COOKIE_PARTITIONED",
+                ConfigKey::CookiePartitioned,
                 "true",
                 "partitioned cookies require SESSION_COOKIE_SECURE=true",
             ));
@@ -143,21 +144,21 @@ impl CookieConfig {
         let lower = self.name.to_ascii_lowercase();
         if (lower.starts_with("__secure-") || lower.starts_with("__host-")) && !self.secure {
             return Err(Error::config(
-                "SESSION_COOKIE_NAME",
+                ConfigKey::CookieName,
                 &self.name,
                 "__Secure- and __Host- cookies require SESSION_COOKIE_SECURE=true",
             ));
         }
         if lower.starts_with("__host-") && (self.domain.is_some() || self.path != "/") {
             return Err(Error::config(
-                "SESSION_COOKIE_NAME",
+                ConfigKey::CookieName,
                 &self.name,
                 "__Host- cookies require SESSION_COOKIE_PATH=/ and no SESSION_COOKIE_DOMAIN",
             ));
         }
         if !self.path.starts_with('/') || !self.path.bytes().all(is_attribute_byte) {
             return Err(Error::config(
-                "SESSION_COOKIE_PATH",
+                ConfigKey::CookiePath,
                 &self.path,
                 "the path must start with `/` and contain no `;` or control characters",
             ));
@@ -166,7 +167,7 @@ impl CookieConfig {
             && (domain.is_empty() || !domain.bytes().all(is_attribute_byte))
         {
             return Err(Error::config(
-                "SESSION_COOKIE_DOMAIN",
+                ConfigKey::CookieDomain,
                 domain,
                 "the domain must be non-empty and contain no `;`, spaces or control characters",
             ));
@@ -297,20 +298,20 @@ impl SessionConfig {
     /// default signer format, a `SECRET_KEY` or fallback shorter than [`SecretKey::MIN_LEN`]
     /// bytes; and everything [`CookieConfig::validate`] checks.
     pub fn validate(&self) -> Result<(), Error> {
-        check_lifetime("PERMANENT_SESSION_LIFETIME", self.lifetime)?;
+        check_lifetime(ConfigKey::Lifetime, self.lifetime)?;
         if let Some(absolute) = self.absolute_lifetime {
-            check_lifetime("SESSION_ABSOLUTE_LIFETIME", absolute)?;
+            check_lifetime(ConfigKey::AbsoluteLifetime, absolute)?;
         }
         if self.max_size < MIN_MAX_SIZE {
             return Err(Error::config(
-                "SESSION_MAX_SIZE",
+                ConfigKey::MaxSize,
                 self.max_size.to_string(),
                 format!("the size limit must be at least {MIN_MAX_SIZE} bytes"),
             ));
         }
         if self.store_timeout.is_zero() {
             return Err(Error::config(
-                "SESSION_STORE_TIMEOUT",
+                ConfigKey::StoreTimeout,
                 "0",
                 "the store timeout must be positive",
             ));
@@ -322,7 +323,7 @@ impl SessionConfig {
                 .is_none_or(|k| k.expose().is_empty())
         {
             return Err(Error::config(
-                "SECRET_KEY",
+                ConfigKey::SecretKey,
                 "",
                 "SESSION_USE_SIGNER=true needs a non-empty SECRET_KEY",
             ));
@@ -333,7 +334,7 @@ impl SessionConfig {
             .any(|k| k.expose().is_empty())
         {
             return Err(Error::config(
-                "SECRET_KEY_FALLBACKS",
+                ConfigKey::SecretKeyFallbacks,
                 "",
                 "a fallback key is empty; list only the older keys still to be accepted",
             ));
@@ -353,9 +354,9 @@ impl SessionConfig {
         match self.signer_format {
             SignerFormat::HmacSha256 => {
                 let name = if short_key {
-                    "SECRET_KEY"
+                    ConfigKey::SecretKey
                 } else if short_fallback {
-                    "SECRET_KEY_FALLBACKS"
+                    ConfigKey::SecretKeyFallbacks
                 } else {
                     return Ok(());
                 };
@@ -393,7 +394,7 @@ impl SessionConfig {
 }
 
 /// Refuses a lifetime of zero or over [`MAX_LIFETIME`], naming its configuration `key`.
-fn check_lifetime(key: &'static str, lifetime: Duration) -> Result<(), Error> {
+fn check_lifetime(key: ConfigKey, lifetime: Duration) -> Result<(), Error> {
     if lifetime.is_zero() {
         return Err(Error::config(
             key,
@@ -432,7 +433,7 @@ mod tests {
 
     fn key_of(result: Result<(), Error>) -> &'static str {
         match result {
-            Err(Error::Config { key, .. }) => key,
+            Err(Error::Config { key, .. }) => key.as_str(),
             other => panic!("expected a config error, got {other:?}"),
         }
     }
