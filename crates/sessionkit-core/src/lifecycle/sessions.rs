@@ -12,7 +12,7 @@ use crate::{DynClock, DynSessionStore, Error, SessionConfig, SystemClock, Timeou
 /// The request lifecycle shared by all requests: the store (every call bounded by the
 /// configured timeout: by the store itself when it says so through
 /// [`SessionStore::call_timeout`](crate::SessionStore::call_timeout), otherwise by a
-/// [`TimeoutStore`]), the configuration, the cookie codec and the clock. Cheap to clone.
+/// timer of its own), the configuration, the cookie codec and the clock. Cheap to clone.
 ///
 /// A web adapter calls [`Sessions::start`] with the request's `Cookie` headers, hands the
 /// [`Session`] to the handler, then calls [`Sessions::finish`] and adds the returned
