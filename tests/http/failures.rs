@@ -126,6 +126,19 @@ async fn unreachable_store_during_load_is_a_503() {
 }
 
 #[tokio::test]
+async fn a_handler_error_and_a_failed_write_back_answer_alike() {
+    let in_handler =
+        get_with_cookie(app(Failure::Down, Duration::from_secs(1), false), "/get").await;
+    let router = app(Failure::WritesFail, Duration::from_secs(1), false);
+    let writing = send(router, Request::get("/set").body(Body::empty()).unwrap()).await;
+    for response in [&in_handler, &writing] {
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers[header::RETRY_AFTER], "1");
+        assert_eq!(response.body, "", "same empty body either way");
+    }
+}
+
+#[tokio::test]
 async fn unreachable_store_when_writing_is_a_503() {
     let router = app(Failure::WritesFail, Duration::from_secs(1), false);
     let response = send(router, Request::get("/set").body(Body::empty()).unwrap()).await;

@@ -43,7 +43,6 @@ impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         tracing::error!(error = ?self.0, "session error in handler");
         let mut response = default_error_response::<axum_core::body::Body>(&self.0);
-        *response.body_mut() = axum_core::body::Body::from(status_text(&self.0));
         response
             .extensions_mut()
             .insert(SessionFailure(Arc::new(self.0)));
@@ -64,12 +63,4 @@ pub fn default_error_response<B: Default>(error: &Error) -> http::Response<B> {
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
     }
     response
-}
-
-fn status_text(error: &Error) -> &'static str {
-    if error.is_unavailable() {
-        "session store unavailable"
-    } else {
-        "session error"
-    }
 }

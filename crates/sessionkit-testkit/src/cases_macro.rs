@@ -57,21 +57,11 @@ macro_rules! conformance_tests {
 macro_rules! __conformance_test_fns {
     ([$harness:path] $($case:ident),+ $(,)?) => {
         $(
-            #[$crate::__private::tokio::test(
-                crate = "sessionkit_testkit::__private::tokio",
-                flavor = "multi_thread",
-                worker_threads = 2
-            )]
-            async fn $case() {
-                use $crate::__private::futures_util::FutureExt as _;
-                let harness = $harness().await;
-                let outcome = ::std::panic::AssertUnwindSafe($crate::cases::$case(harness.store(), harness.time()))
-                    .catch_unwind()
-                    .await;
-                harness.teardown().await;
-                if let Err(panic) = outcome {
-                    ::std::panic::resume_unwind(panic);
-                }
+            #[test]
+            fn $case() {
+                $crate::__private::run_case($harness, |harness| {
+                    ::std::boxed::Box::pin($crate::cases::$case(harness.store(), harness.time()))
+                });
             }
         )+
     };

@@ -35,10 +35,41 @@ pub mod cases;
 pub use fault_proxy::{Fault, FaultProxy};
 pub use harness::{Harness, REAL_SLACK, TimeTravel};
 
+/// What the `conformance_tests!` expansion calls; not an API.
 #[doc(hidden)]
 pub mod __private {
-    pub use futures_util;
-    pub use tokio;
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use futures_util::FutureExt as _;
+
+    use crate::Harness;
+
+    /// Runs one case on a two-worker runtime of its own: builds the harness, runs the case,
+    /// tears the harness down whether the case passed or panicked, then reports the panic.
+    /// (A runtime built here rather than `#[tokio::test]` in the expansion, so the calling
+    /// crate needs no `tokio` of its own under that name.)
+    pub fn run_case<H, F>(harness: fn() -> H, case: F)
+    where
+        H: Future<Output = Harness>,
+        F: for<'a> FnOnce(&'a Harness) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime for the conformance case");
+        runtime.block_on(async {
+            let harness = harness().await;
+            let outcome = std::panic::AssertUnwindSafe(case(&harness))
+                .catch_unwind()
+                .await;
+            harness.teardown().await;
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
+        });
+    }
 }
 
 macro_rules! define_run_all {
