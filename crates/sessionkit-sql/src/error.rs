@@ -23,7 +23,6 @@ pub(crate) fn from_sqlx(backend: &'static str, error: sqlx::Error) -> Error {
 }
 
 /// Whether `error` is a primary-key violation.
-#[cfg(feature = "mysql")]
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }

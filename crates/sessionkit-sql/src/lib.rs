@@ -38,7 +38,10 @@
 //! any statement. No compile-time-checked macros are used, so building needs no database.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod dialect_macros;
+mod builder;
+mod cleanup;
+mod dialect;
+mod driver;
 mod error;
 mod store;
 mod table;
@@ -53,16 +56,16 @@ mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 mod sqlite;
 
+pub use builder::{DEFAULT_KEY_PREFIX, DEFAULT_TABLE, DEFAULT_TIMEOUT, SqlStoreBuilder};
+pub use cleanup::CLEANUP_BATCH;
+pub use dialect::Dialect;
 #[cfg(feature = "mysql")]
 pub use mysql::{MySql, MySqlStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{Postgres, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Sqlite, SqliteStore};
-pub use store::{
-    CLEANUP_BATCH, DEFAULT_KEY_PREFIX, DEFAULT_TABLE, DEFAULT_TIMEOUT, Dialect, SqlStore,
-    SqlStoreBuilder, Statements,
-};
+pub use store::SqlStore;
 pub use table::{MAX_TABLE_NAME_LEN, TableName};
 
 /// sqlx, re-exported so an application can build its own pool.

@@ -1,10 +1,11 @@
-//! PostgreSQL.
+//! PostgreSQL: its SQL and how it connects.
 
-use sessionkit_core::Error;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use sqlx::postgres::{PgPoolOptions, PgQueryResult};
 
-use crate::TableName;
-use crate::store::{Dialect, SqlStore, Statements, sql};
+use crate::dialect::{Dialect, Sealed, Statements, sql};
+use crate::driver::RowsAffected;
+use crate::{SqlStore, TableName};
 
 /// The PostgreSQL dialect.
 #[derive(Debug, Clone, Copy)]
@@ -38,33 +39,34 @@ impl Dialect for Postgres {
             format!("CREATE INDEX IF NOT EXISTS {table}_expires_at_idx ON {table} (expires_at)"),
         ]
     }
+}
 
+impl Sealed for Postgres {
     fn statements(t: &TableName) -> Statements {
         Statements {
-            // Inserts, or takes over an expired row; a live row is left alone (0 rows).
             create: sql(format!(
                 "INSERT INTO {t} (id, data, expires_at, version) VALUES ($1, $2, $3, 1) \
                  ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, \
                  expires_at = EXCLUDED.expires_at, version = {t}.version + 1 \
                  WHERE {t}.expires_at <= $4"
             )),
-            create_over_expired: None,
+            take_over: None,
             load: sql(format!(
                 "SELECT data, version FROM {t} WHERE id = $1 AND expires_at > $2"
             )),
-            load_and_touch: sql(format!(
-                "UPDATE {t} SET expires_at = $3 WHERE id = $1 AND expires_at > $2 \
+            load_and_touch: Some(sql(format!(
+                "UPDATE {t} SET expires_at = $1 WHERE id = $2 AND expires_at > $3 \
                  RETURNING data, version"
-            )),
+            ))),
             save: sql(format!(
-                "UPDATE {t} SET data = $2, expires_at = $3, version = version + 1 \
-                 WHERE id = $1 AND version = $4 AND expires_at > $5"
+                "UPDATE {t} SET data = $1, expires_at = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4 AND expires_at > $5"
             )),
             live_version: sql(format!(
                 "SELECT version FROM {t} WHERE id = $1 AND expires_at > $2"
             )),
             touch: sql(format!(
-                "UPDATE {t} SET expires_at = $2 WHERE id = $1 AND expires_at > $3"
+                "UPDATE {t} SET expires_at = $1 WHERE id = $2 AND expires_at > $3"
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id = $1")),
             delete_if: sql(format!(
@@ -76,22 +78,14 @@ impl Dialect for Postgres {
             )),
         }
     }
-}
 
-impl SqlStore<Postgres> {
-    /// Connects a pool to `url` and builds a store with the defaults.
-    ///
-    /// # Errors
-    /// [`Error::Unavailable`] when the database cannot be reached; [`Error::Config`] for a
-    /// malformed URL.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let pool = PgPoolOptions::new()
-            .connect(url)
-            .await
-            .map_err(|e| crate::error::connect_error(Postgres::NAME, url, e))?;
-        Ok(Self::new(pool))
+    async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new().connect(url).await
     }
 }
 
-crate::dialect_macros::common_impls!(Postgres, sqlx::postgres::PgRow);
-crate::dialect_macros::returning_session_store!(Postgres);
+impl RowsAffected for PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}

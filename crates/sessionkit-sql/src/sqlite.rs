@@ -1,13 +1,17 @@
-//! SQLite.
+//! SQLite: its SQL and how it opens the file.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sessionkit_core::Error;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
 
-use crate::TableName;
-use crate::store::{Dialect, SqlStore, Statements, sql};
+use crate::dialect::{Dialect, Sealed, Statements, sql};
+use crate::driver::RowsAffected;
+use crate::{SqlStore, TableName};
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy)]
@@ -15,9 +19,10 @@ pub struct Sqlite;
 
 /// Sessions in an SQLite table.
 ///
-/// [`SqliteStore::connect`] opens the file in WAL mode (`synchronous = NORMAL`) with a busy
-/// timeout, so concurrent requests wait for each other's writes instead of failing. (`sqlite::memory:` gives each
-/// pooled connection its own database: use a file.)
+/// [`SqliteStore::connect`] opens (creating if needed) the file in WAL mode
+/// (`synchronous = NORMAL`) with a 5 s busy timeout, so concurrent requests wait for each
+/// other's writes instead of failing; every call is still bounded by the store's timeout.
+/// (`sqlite::memory:` gives each pooled connection its own database: use a file.)
 ///
 /// ```no_run
 /// use sessionkit_sql::SqliteStore;
@@ -45,7 +50,9 @@ impl Dialect for Sqlite {
             format!("CREATE INDEX IF NOT EXISTS {table}_expires_at_idx ON {table} (expires_at)"),
         ]
     }
+}
 
+impl Sealed for Sqlite {
     fn statements(t: &TableName) -> Statements {
         Statements {
             create: sql(format!(
@@ -54,23 +61,23 @@ impl Dialect for Sqlite {
                  expires_at = excluded.expires_at, version = {t}.version + 1 \
                  WHERE {t}.expires_at <= ?4"
             )),
-            create_over_expired: None,
+            take_over: None,
             load: sql(format!(
                 "SELECT data, version FROM {t} WHERE id = ?1 AND expires_at > ?2"
             )),
-            load_and_touch: sql(format!(
-                "UPDATE {t} SET expires_at = ?3 WHERE id = ?1 AND expires_at > ?2 \
+            load_and_touch: Some(sql(format!(
+                "UPDATE {t} SET expires_at = ?1 WHERE id = ?2 AND expires_at > ?3 \
                  RETURNING data, version"
-            )),
+            ))),
             save: sql(format!(
-                "UPDATE {t} SET data = ?2, expires_at = ?3, version = version + 1 \
-                 WHERE id = ?1 AND version = ?4 AND expires_at > ?5"
+                "UPDATE {t} SET data = ?1, expires_at = ?2, version = version + 1 \
+                 WHERE id = ?3 AND version = ?4 AND expires_at > ?5"
             )),
             live_version: sql(format!(
                 "SELECT version FROM {t} WHERE id = ?1 AND expires_at > ?2"
             )),
             touch: sql(format!(
-                "UPDATE {t} SET expires_at = ?2 WHERE id = ?1 AND expires_at > ?3"
+                "UPDATE {t} SET expires_at = ?1 WHERE id = ?2 AND expires_at > ?3"
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id = ?1")),
             delete_if: sql(format!(
@@ -81,32 +88,21 @@ impl Dialect for Sqlite {
             )),
         }
     }
-}
 
-impl SqlStore<Sqlite> {
-    /// Opens (creating if needed) the database at `url` in WAL mode with a 5 s busy timeout
-    /// and builds a store with the defaults. Every call is still bounded by the store's
-    /// timeout.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] when the file cannot be
-    /// opened.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| crate::error::connect_error(Sqlite::NAME, url, e))?
+    async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // In WAL mode NORMAL is safe against corruption and only risks the last
             // commits on power loss: the usual choice for sessions, and far fewer fsyncs.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .connect_with(options)
-            .await
-            .map_err(|e| crate::error::connect_error(Sqlite::NAME, url, e))?;
-        Ok(Self::new(pool))
+        SqlitePoolOptions::new().connect_with(options).await
     }
 }
 
-crate::dialect_macros::common_impls!(Sqlite, sqlx::sqlite::SqliteRow);
-crate::dialect_macros::returning_session_store!(Sqlite);
+impl RowsAffected for SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}

@@ -1,0 +1,105 @@
+//! [`Driver`]: the sqlx calls the store makes, written once for every driver.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use sessionkit_core::{Record, Version};
+use sqlx::query::Query;
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, SqlStr, Type};
+
+/// A value bound to a statement's next placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Int(i64),
+}
+
+/// What the store asks of a sqlx driver. Implemented for every driver that binds text, bytes
+/// and integers and reads bytes and integers back, which gathers those bounds here instead
+/// of on every generic impl.
+pub(crate) trait Driver: sqlx::Database {
+    /// `sql` with `params` bound in order.
+    fn query(sql: &SqlStr, params: &[Param<'_>]) -> Query<'static, Self, Self::Arguments>;
+
+    /// Runs `sql` with `params` (in placeholder order) and returns the rows it changed.
+    fn execute(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+    /// Runs `sql` with `params` and tells whether it returns a row.
+    fn exists(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+
+    /// Runs `sql` with `params` and reads the `data, version` row it returns, if any.
+    fn fetch_record(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Option<Record>, sqlx::Error>> + Send;
+}
+
+/// The number of rows a statement changed: sqlx's result types share no trait for it.
+pub(crate) trait RowsAffected {
+    fn rows(&self) -> u64;
+}
+
+impl<DB> Driver for DB
+where
+    DB: sqlx::Database<QueryResult: RowsAffected, Arguments: IntoArguments<DB>>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'t> &'t str: Encode<'t, DB> + Type<DB>,
+    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
+    for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    fn query(sql: &SqlStr, params: &[Param<'_>]) -> Query<'static, Self, Self::Arguments> {
+        let query = sqlx::query(sql.clone());
+        params.iter().fold(query, |query, param| match *param {
+            Param::Text(text) => query.bind(text),
+            Param::Bytes(bytes) => query.bind(bytes),
+            Param::Int(int) => query.bind(int),
+        })
+    }
+
+    async fn execute(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(Self::query(sql, params).execute(pool).await?.rows())
+    }
+
+    async fn exists(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<bool, sqlx::Error> {
+        Ok(Self::query(sql, params)
+            .fetch_optional(pool)
+            .await?
+            .is_some())
+    }
+
+    async fn fetch_record(
+        pool: &Pool<Self>,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Option<Record>, sqlx::Error> {
+        let Some(row) = Self::query(sql, params).fetch_optional(pool).await? else {
+            return Ok(None);
+        };
+        let data: Vec<u8> = row.try_get(0)?;
+        let version: i64 = row.try_get(1)?;
+        Ok(Some(Record::new(
+            Bytes::from(data),
+            Version::new(version as u64),
+        )))
+    }
+}
