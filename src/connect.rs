@@ -49,20 +49,11 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
             Ok(Arc::new(store))
         }
         #[cfg(feature = "postgres")]
-        SessionType::Postgres => {
-            let store = sessionkit_sql::PostgresStore::connect(sql_url(config)?).await?;
-            sql_store(store, config).await
-        }
+        SessionType::Postgres => sql_store::<sessionkit_sql::Postgres>(config).await,
         #[cfg(feature = "mysql")]
-        SessionType::MySql => {
-            let store = sessionkit_sql::MySqlStore::connect(sql_url(config)?).await?;
-            sql_store(store, config).await
-        }
+        SessionType::MySql => sql_store::<sessionkit_sql::MySql>(config).await,
         #[cfg(feature = "sqlite")]
-        SessionType::Sqlite => {
-            let store = sessionkit_sql::SqliteStore::connect(sql_url(config)?).await?;
-            sql_store(store, config).await
-        }
+        SessionType::Sqlite => sql_store::<sessionkit_sql::Sqlite>(config).await,
         #[allow(unreachable_patterns)]
         other => Err(Error::config(
             ConfigKey::SessionType,
@@ -72,60 +63,23 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
     }
 }
 
+/// Connects the SQL store `config` names, creates its table if needed, and starts the
+/// cleanup task unless it is turned off.
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-fn sql_url(config: &Config) -> Result<&str, Error> {
-    config
+async fn sql_store<D: sessionkit_sql::Dialect>(config: &Config) -> Result<DynSessionStore, Error> {
+    let url = config
         .sql_url()
-        .ok_or_else(|| Error::config(ConfigKey::SqlUrl, "", "a database URL is needed"))
-}
-
-/// Applies the configured table, prefix and timeout to a freshly connected SQL store,
-/// creates its table if needed, and starts the cleanup task unless it is turned off.
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-async fn sql_store<D>(
-    connected: sessionkit_sql::SqlStore<D>,
-    config: &Config,
-) -> Result<DynSessionStore, Error>
-where
-    D: sessionkit_sql::Dialect,
-    sessionkit_sql::SqlStore<D>: sessionkit_core::ExpiredDeletion + Migrate,
-{
-    let store = sessionkit_sql::SqlStore::<D>::builder(connected.pool().clone())
+        .ok_or_else(|| Error::config(ConfigKey::SqlUrl, "", "a database URL is needed"))?;
+    let store = sessionkit_sql::SqlStoreBuilder::<D>::connect(url)
+        .await?
         .table(config.sql_table())
         .key_prefix(config.key_prefix())
         .timeout(config.session().store_timeout)
         .build()?;
-    store.run_migrations().await?;
+    store.migrate().await?;
     if let Some(interval) = config.cleanup_interval() {
         // The task ends by itself when the store is dropped.
         drop(store.start_cleanup(interval));
     }
     Ok(Arc::new(store))
-}
-
-/// `migrate` per dialect, behind one name for [`sql_store`].
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-trait Migrate {
-    async fn run_migrations(&self) -> Result<(), Error>;
-}
-
-#[cfg(feature = "postgres")]
-impl Migrate for sessionkit_sql::PostgresStore {
-    async fn run_migrations(&self) -> Result<(), Error> {
-        self.migrate().await
-    }
-}
-
-#[cfg(feature = "mysql")]
-impl Migrate for sessionkit_sql::MySqlStore {
-    async fn run_migrations(&self) -> Result<(), Error> {
-        self.migrate().await
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl Migrate for sessionkit_sql::SqliteStore {
-    async fn run_migrations(&self) -> Result<(), Error> {
-        self.migrate().await
-    }
 }
