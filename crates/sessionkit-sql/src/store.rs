@@ -10,7 +10,8 @@ use sessionkit_core::{DynClock, Error, Id, Record, SessionStore, Version};
 use sqlx::{Pool, SqlStr};
 
 use crate::dialect::{Statements, sql};
-use crate::driver::{Driver, Param};
+use crate::driver::Driver;
+use crate::driver::Param::{self, Bytes, Int, Text};
 use crate::error::{from_sqlx, is_unique_violation};
 use crate::{Dialect, TableName};
 
@@ -106,7 +107,7 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// Runs `call` within the store's timeout, mapping its error.
-    pub(crate) async fn bounded<T>(
+    async fn bounded<T>(
         &self,
         call: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, Error> {
@@ -130,7 +131,7 @@ impl<D: Dialect> SqlStore<D> {
     /// Why a version-guarded write changed no row: the record is gone, or another version
     /// is live.
     async fn unsaved(&self, key: &str, now: i64) -> Error {
-        let params = [Param::Text(key), Param::Int(now)];
+        let params = [Text(key), Int(now)];
         let live = D::Database::exists(self.pool(), &self.inner.sql.live_version, &params);
         match self.bounded(live).await {
             Ok(false) => Error::Gone,
@@ -143,14 +144,15 @@ impl<D: Dialect> SqlStore<D> {
 #[async_trait]
 impl<D: Dialect> SessionStore for SqlStore<D> {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        use Param::{Bytes, Int, Text};
         let (key, expires, now) = (self.key(id), unix_ms(expires_at), self.now_ms());
         let sql = &self.inner.sql;
         let created = match &sql.take_over {
+            // An upsert that takes over an expired row and leaves a live one alone.
             None => {
                 let params = [Text(&key), Bytes(payload), Int(expires), Int(now)];
                 self.execute(&sql.create, &params).await?
             }
+            // A plain insert; on a duplicate key, the take-over of an expired row.
             Some(take_over) => {
                 let params = [Text(&key), Bytes(payload), Int(expires)];
                 let insert = D::Database::execute(self.pool(), &sql.create, &params);
@@ -172,7 +174,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
-        let params = [Param::Text(&self.key(id)), Param::Int(self.now_ms())];
+        let params = [Text(&self.key(id)), Int(self.now_ms())];
         self.fetch_record(&self.inner.sql.load, &params).await
     }
 
@@ -182,11 +184,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
         let (key, now) = (self.key(id), self.now_ms());
-        let params = [
-            Param::Int(unix_ms(expires_at)),
-            Param::Text(&key),
-            Param::Int(now),
-        ];
+        let params = [Int(unix_ms(expires_at)), Text(&key), Int(now)];
         let sql = &self.inner.sql;
         if let Some(load_and_touch) = &sql.load_and_touch {
             return self.fetch_record(load_and_touch, &params).await;
@@ -194,8 +192,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
         if self.execute(&sql.touch, &params).await? == 0 {
             return Ok(None);
         }
-        self.fetch_record(&sql.load, &[Param::Text(&key), Param::Int(now)])
-            .await
+        self.fetch_record(&sql.load, &[Text(&key), Int(now)]).await
     }
 
     async fn save(
@@ -207,11 +204,11 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     ) -> Result<(), Error> {
         let (key, now) = (self.key(id), self.now_ms());
         let params = [
-            Param::Bytes(payload),
-            Param::Int(unix_ms(expires_at)),
-            Param::Text(&key),
-            Param::Int(expected.get() as i64),
-            Param::Int(now),
+            Bytes(payload),
+            Int(unix_ms(expires_at)),
+            Text(&key),
+            Int(expected.get() as i64),
+            Int(now),
         ];
         // MySQL: sqlx connects with CLIENT_FOUND_ROWS, so the count is of matched rows.
         if self.execute(&self.inner.sql.save, &params).await? == 1 {
@@ -222,9 +219,9 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
         let params = [
-            Param::Int(unix_ms(expires_at)),
-            Param::Text(&self.key(id)),
-            Param::Int(self.now_ms()),
+            Int(unix_ms(expires_at)),
+            Text(&self.key(id)),
+            Int(self.now_ms()),
         ];
         if self.execute(&self.inner.sql.touch, &params).await? == 1 {
             Ok(())
@@ -234,7 +231,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     }
 
     async fn delete(&self, id: &Id) -> Result<(), Error> {
-        let params = [Param::Text(&self.key(id))];
+        let params = [Text(&self.key(id))];
         self.execute(&self.inner.sql.delete, &params)
             .await
             .map(drop)
@@ -242,11 +239,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
 
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
         let (key, now) = (self.key(id), self.now_ms());
-        let params = [
-            Param::Text(&key),
-            Param::Int(expected.get() as i64),
-            Param::Int(now),
-        ];
+        let params = [Text(&key), Int(expected.get() as i64), Int(now)];
         if self.execute(&self.inner.sql.delete_if, &params).await? == 1 {
             return Ok(());
         }
@@ -270,7 +263,7 @@ impl<D: Dialect> fmt::Debug for SqlStore<D> {
 }
 
 /// Unix milliseconds of `time`, rounded up (an expiry is never moved earlier).
-pub(crate) fn unix_ms(time: SystemTime) -> i64 {
+fn unix_ms(time: SystemTime) -> i64 {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     i64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sessionkit_core::{Id, ManualClock};
 use sessionkit_sql::sqlx::mysql::MySqlPoolOptions;
 use sessionkit_sql::sqlx::postgres::PgPoolOptions;
-use sessionkit_sql::{MySqlStore, PostgresStore, SqliteStore, sqlx};
+use sessionkit_sql::{MySqlStore, PostgresStore, SqlStoreBuilder, Sqlite, SqliteStore, sqlx};
 use sessionkit_testkit::{Harness, TimeTravel};
 
 pub(crate) const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -73,8 +73,9 @@ pub(crate) async fn mysql(clock: &ManualClock) -> MySqlStore {
 pub(crate) async fn sqlite(clock: &ManualClock) -> (SqliteStore, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!("{}.sqlite3", unique_table()));
     let url = format!("sqlite://{}", path.display());
-    let opened = SqliteStore::connect(&url).await.unwrap();
-    let store = SqliteStore::builder(opened.pool().clone())
+    let store = SqlStoreBuilder::<Sqlite>::connect(&url)
+        .await
+        .unwrap()
         .clock(Arc::new(clock.clone()))
         .timeout(TEST_TIMEOUT)
         .build()
