@@ -1,6 +1,6 @@
-//! Recovery cases: a store whose server sits behind a [`FaultProxy`] survives a network
-//! blip, and no reply ever reaches the wrong call. Every backend's fault tests run them on
-//! a store built on the proxy's address.
+//! Recovery cases: a store whose servers sit behind [`FaultProxy`]s survives a network
+//! blip, and no reply ever reaches the wrong call. Backends' tests run them on a store built
+//! on the proxies' addresses; every proxy gets the same fault at once.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,23 +21,23 @@ pub struct Blip {
     pub recovered_after: Duration,
 }
 
-/// A working store, then `fault` on the proxy: concurrent calls fail with
+/// A working store, then `fault` on the proxies: concurrent calls fail with
 /// [`ErrorKind::Timeout`] or [`ErrorKind::Unavailable`] within `timeout` plus `margin`;
-/// then the proxy heals: the same store serves again within [`RECOVERY_LIMIT`], and every
+/// then they heal: the same store serves again within [`RECOVERY_LIMIT`], and every
 /// call gets its own reply ([`replies_match_their_calls`]).
 ///
 /// # Panics
 /// When any of that does not hold.
 pub async fn survives_a_blip(
     store: &dyn SessionStore,
-    proxy: &FaultProxy,
+    proxies: &[FaultProxy],
     fault: Fault,
     timeout: Duration,
     margin: Duration,
 ) -> Blip {
     replies_match_their_calls(store).await;
 
-    proxy.set(fault);
+    set(proxies, fault);
     let mut slowest_failure = Duration::ZERO;
     for _ in 0..3 {
         let started = Instant::now();
@@ -52,7 +52,7 @@ pub async fn survives_a_blip(
         slowest_failure = slowest_failure.max(took);
     }
 
-    proxy.set(Fault::None);
+    set(proxies, Fault::None);
     let healed = Instant::now();
     let recovered_after = wait_until_served(store).await;
     replies_match_their_calls(store).await;
@@ -64,7 +64,7 @@ pub async fn survives_a_blip(
 }
 
 /// Blips shorter than the timeout: calls sent into the blackhole are still waiting when
-/// the proxy heals and more calls go out. Every call either fails with a typed outage error
+/// the proxies heal and more calls go out. Every call either fails with a typed outage error
 /// or returns exactly the record of its own key. (A connection that lost a request or a
 /// reply pairs each later reply with an earlier request: a load would see another
 /// session.) Then the store serves again.
@@ -74,23 +74,29 @@ pub async fn survives_a_blip(
 /// last blip.
 pub async fn replies_reach_their_calls(
     store: &dyn SessionStore,
-    proxy: &FaultProxy,
+    proxies: &[FaultProxy],
     timeout: Duration,
 ) {
     let sessions = create_sessions(store, 32).await;
     let (early, late) = sessions.split_at(16);
     for _ in 0..3 {
-        proxy.set(Fault::Blackhole);
+        set(proxies, Fault::Blackhole);
         let into_the_blackhole = join_all(early.iter().map(|session| load_own(store, session)));
         let after_healing = async {
             tokio::time::sleep(timeout / 4).await;
-            proxy.set(Fault::None);
+            set(proxies, Fault::None);
             join_all(late.iter().map(|session| load_own(store, session))).await
         };
         tokio::join!(into_the_blackhole, after_healing);
     }
     wait_until_served(store).await;
     replies_match_their_calls(store).await;
+}
+
+fn set(proxies: &[FaultProxy], fault: Fault) {
+    for proxy in proxies {
+        proxy.set(fault);
+    }
 }
 
 /// Loads `id`: its own value, or a typed outage error.
