@@ -157,15 +157,22 @@ pub async fn replies_match_their_calls(store: &dyn SessionStore) {
 /// When the store does not serve within the limit.
 pub async fn wait_until_served(store: &dyn SessionStore) -> Duration {
     let started = Instant::now();
+    let mut last_error = None;
     while started.elapsed() < RECOVERY_LIMIT {
         let id = Id::random();
-        if store.create(&id, b"probe", expires()).await.is_ok() {
-            let _ = store.delete(&id).await;
-            return started.elapsed();
+        match store.create(&id, b"probe", expires()).await {
+            Ok(()) => {
+                let _ = store.delete(&id).await;
+                return started.elapsed();
+            }
+            Err(error) => last_error = Some(error),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the store did not serve again within {RECOVERY_LIMIT:?} of the network healing");
+    panic!(
+        "the store did not serve again within {RECOVERY_LIMIT:?} of the network healing; \
+         last error: {last_error:?}"
+    );
 }
 
 async fn create_sessions(store: &dyn SessionStore, n: usize) -> Vec<(Id, Vec<u8>)> {
