@@ -38,6 +38,36 @@ pub enum ConnectionKind {
     },
 }
 
+impl RedisStore {
+    /// Connects to `url` (any [`RedisUrl`] form) with the defaults:
+    /// multiplexed connection, prefix `session:`, 1 s timeout.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
+    /// when the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::builder(url).build().await
+    }
+
+    /// A builder for a store at `url` (any [`RedisUrl`] form).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Url(url.into()))
+    }
+
+    /// A builder for a store on one server, through an application's own client (for
+    /// settings a URL cannot carry). The store makes its own connections from it.
+    pub fn builder_from_client(client: Client) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Client(client))
+    }
+
+    /// A builder for a store on a Redis Cluster, through an application's own cluster
+    /// client (for settings a URL cannot carry, such as `node_address_map`). The store
+    /// makes its own connections from it.
+    pub fn builder_from_cluster(client: ClusterClient) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Cluster(client))
+    }
+}
+
 /// Builds a [`RedisStore`]: from a URL ([`RedisStore::builder`]) or from an application's
 /// own redis-rs client ([`RedisStore::builder_from_client`],
 /// [`RedisStore::builder_from_cluster`]). Its `Debug` hides the URL's password.
@@ -67,18 +97,6 @@ impl RedisStoreBuilder {
             kind: ConnectionKind::default(),
             root_certificate: None,
         }
-    }
-
-    pub(crate) fn url(url: String) -> Self {
-        Self::new(Target::Url(url))
-    }
-
-    pub(crate) fn client(client: Client) -> Self {
-        Self::new(Target::Client(client))
-    }
-
-    pub(crate) fn cluster(client: ClusterClient) -> Self {
-        Self::new(Target::Cluster(client))
     }
 
     /// Uses `prefix` before every id (default `session:`).

@@ -102,15 +102,22 @@ async fn exchange(
 }
 
 fn own_reply(replies: Vec<Value>, tag: u64) -> RedisResult<Value> {
-    match <[Value; 2]>::try_from(replies) {
-        Ok([reply, echo]) if u64::from_redis_value_ref(&echo).is_ok_and(|echo| echo == tag) => {
-            reply.extract_error()
-        }
+    let lost = || {
         // An I/O error: the connection is unusable.
-        _ => Err(RedisError::from(std::io::Error::new(
+        RedisError::from(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "a reply was not the one to this call: the connection lost a request or a reply",
-        ))),
+        ))
+    };
+    let [reply, echo] = <[Value; 2]>::try_from(replies).map_err(|_| lost())?;
+    match echo {
+        // The server refused the ECHO (an ACL without it, a renamed command): its error,
+        // never the reply, which is not known to be this call's.
+        Value::ServerError(_) => echo.extract_error(),
+        echo if u64::from_redis_value_ref(&echo).is_ok_and(|echo| echo == tag) => {
+            reply.extract_error()
+        }
+        _ => Err(lost()),
     }
 }
 
@@ -159,6 +166,14 @@ mod tests {
             let error = own_reply(replies, 7).unwrap_err();
             assert!(error.is_io_error(), "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_echo_is_the_servers_error_never_the_reply() {
+        let refused = redis::parse_redis_value(b"-NOPERM no permission for 'echo'\r\n").unwrap();
+        let reply = Value::BulkString(b"not known to be mine".to_vec());
+        let error = own_reply(vec![reply, refused], 7).unwrap_err();
+        assert_eq!(error.code(), Some("NOPERM"), "{error:?}");
     }
 
     #[test]

@@ -6,11 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use redis::cluster::ClusterClient;
-use redis::{Client, Cmd, ErrorKind as RedisErrorKind, ServerErrorKind, Value};
+use redis::{Cmd, ErrorKind as RedisErrorKind, ServerErrorKind, Value};
 use sessionkit_core::{Error, Id, Record, SessionStore, Version};
 
-use crate::RedisStoreBuilder;
 use crate::connection::Connection;
 use crate::error::BACKEND;
 
@@ -97,34 +95,6 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (any [`RedisUrl`](crate::RedisUrl) form) with the defaults:
-    /// multiplexed connection, prefix `session:`, 1 s timeout.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
-    /// when the server cannot be reached.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        Self::builder(url).build().await
-    }
-
-    /// A builder for a store at `url` (any [`RedisUrl`](crate::RedisUrl) form).
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder::url(url.into())
-    }
-
-    /// A builder for a store on one server, through an application's own client (for
-    /// settings a URL cannot carry). The store makes its own connections from it.
-    pub fn builder_from_client(client: Client) -> RedisStoreBuilder {
-        RedisStoreBuilder::client(client)
-    }
-
-    /// A builder for a store on a Redis Cluster, through an application's own cluster
-    /// client (for settings a URL cannot carry, such as `node_address_map`). The store
-    /// makes its own connections from it.
-    pub fn builder_from_cluster(client: ClusterClient) -> RedisStoreBuilder {
-        RedisStoreBuilder::cluster(client)
-    }
-
     pub(crate) fn new(connection: Connection, prefix: Arc<str>, timeout: Duration) -> Self {
         Self {
             connection,
