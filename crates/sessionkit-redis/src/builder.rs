@@ -57,14 +57,14 @@ impl RedisStore {
     /// A builder for a store on one server, through an application's own client (for
     /// settings a URL cannot carry). The store makes its own connections from it.
     pub fn builder_from_client(client: Client) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Client(client))
+        RedisStoreBuilder::new(Target::Client(Box::new(client)))
     }
 
     /// A builder for a store on a Redis Cluster, through an application's own cluster
     /// client (for settings a URL cannot carry, such as `node_address_map`). The store
     /// makes its own connections from it.
     pub fn builder_from_cluster(client: ClusterClient) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Cluster(client))
+        RedisStoreBuilder::new(Target::Cluster(Box::new(client)))
     }
 }
 
@@ -84,8 +84,8 @@ pub struct RedisStoreBuilder {
 #[derive(Clone)]
 enum Target {
     Url(String),
-    Client(Client),
-    Cluster(ClusterClient),
+    Client(Box<Client>),
+    Cluster(Box<ClusterClient>),
 }
 
 impl RedisStoreBuilder {
@@ -131,13 +131,19 @@ impl RedisStoreBuilder {
     /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
     /// when the server cannot be reached within the timeout.
     pub async fn build(self) -> Result<RedisStore, Error> {
-        let timeout = self.timeout;
-        let source = match &self.target {
-            Target::Url(url) => self.source(RedisUrl::parse(url)?)?,
-            Target::Client(client) => Source::Standalone(client.clone()),
-            Target::Cluster(client) => Source::Cluster(client.clone()),
+        let Self {
+            target,
+            prefix,
+            timeout,
+            kind,
+            root_certificate,
+        } = self;
+        let source = match target {
+            Target::Url(url) => source(RedisUrl::parse(&url)?, root_certificate)?,
+            Target::Client(client) => Source::Standalone(*client),
+            Target::Cluster(client) => Source::Cluster(*client),
         };
-        let connection = match (source, self.kind) {
+        let connection = match (source, kind) {
             (Source::Standalone(client), ConnectionKind::Pool { max_size }) => {
                 let pool = bb8::Pool::builder()
                     .max_size(max_size)
@@ -150,59 +156,59 @@ impl RedisStoreBuilder {
                 bounded(timeout, Shared::connect(source, timeout)).await?,
             )),
         };
-        Ok(RedisStore::new(connection, self.prefix.into(), timeout))
+        Ok(RedisStore::new(connection, prefix.into(), timeout))
     }
+}
 
-    /// The client for a parsed URL, with the configured CA.
-    fn source(&self, url: RedisUrl) -> Result<Source, Error> {
-        let certificates = self.root_certificate.clone().map(|root| TlsCertificates {
-            client_tls: None,
-            root_cert: Some(root),
-        });
-        Ok(match url {
-            RedisUrl::Standalone { url } => Source::Standalone(
-                match certificates {
-                    Some(certificates) => Client::build_with_tls(url.as_str(), certificates),
-                    None => Client::open(url.as_str()),
-                }
-                .map_err(|e| config_error(&url, &e))?,
-            ),
-            RedisUrl::Sentinel {
-                sentinels,
-                service,
-                db,
-                username,
-                password,
-                tls,
-            } => {
-                let addrs = sentinels.iter().map(|s| tcp_addr(s)).collect::<Vec<_>>();
-                let mut builder =
-                    SentinelClientBuilder::new(addrs, &service, SentinelServerType::Master)
-                        .map_err(from_redis)?
-                        .set_client_to_redis_db(db);
-                if let Some(username) = &username {
-                    builder = builder.set_client_to_redis_username(username);
-                }
-                if let Some(password) = &password {
-                    builder = builder.set_client_to_redis_password(password);
-                }
-                if tls {
-                    builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
-                }
-                if let Some(certificates) = certificates {
-                    builder = builder.set_client_to_redis_certificates(certificates);
-                }
-                Source::Sentinel(builder.build().map_err(from_redis)?)
+/// The client for a parsed URL, trusting `root_certificate` if given.
+fn source(url: RedisUrl, root_certificate: Option<Vec<u8>>) -> Result<Source, Error> {
+    let certificates = root_certificate.map(|root| TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root),
+    });
+    Ok(match url {
+        RedisUrl::Standalone { url } => Source::Standalone(
+            match certificates {
+                Some(certificates) => Client::build_with_tls(url.as_str(), certificates),
+                None => Client::open(url.as_str()),
             }
-            RedisUrl::Cluster { nodes } => {
-                let mut builder = ClusterClient::builder(nodes);
-                if let Some(certificates) = certificates {
-                    builder = builder.certs(certificates);
-                }
-                Source::Cluster(builder.build().map_err(from_redis)?)
+            .map_err(|e| config_error(&url, &e))?,
+        ),
+        RedisUrl::Sentinel {
+            sentinels,
+            service,
+            db,
+            username,
+            password,
+            tls,
+        } => {
+            let addrs = sentinels.iter().map(|s| tcp_addr(s)).collect::<Vec<_>>();
+            let mut builder =
+                SentinelClientBuilder::new(addrs, &service, SentinelServerType::Master)
+                    .map_err(from_redis)?
+                    .set_client_to_redis_db(db);
+            if let Some(username) = &username {
+                builder = builder.set_client_to_redis_username(username);
             }
-        })
-    }
+            if let Some(password) = &password {
+                builder = builder.set_client_to_redis_password(password);
+            }
+            if tls {
+                builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
+            }
+            if let Some(certificates) = certificates {
+                builder = builder.set_client_to_redis_certificates(certificates);
+            }
+            Source::Sentinel(builder.build().map_err(from_redis)?)
+        }
+        RedisUrl::Cluster { nodes } => {
+            let mut builder = ClusterClient::builder(nodes);
+            if let Some(certificates) = certificates {
+                builder = builder.certs(certificates);
+            }
+            Source::Cluster(builder.build().map_err(from_redis)?)
+        }
+    })
 }
 
 fn config_error(url: &str, error: &redis::RedisError) -> Error {

@@ -161,7 +161,7 @@ mod tests {
             vec![reply.clone(), echo(6)],
             vec![reply.clone(), reply.clone()],
             vec![reply.clone()],
-            vec![echo(7), reply.clone(), echo(7)],
+            vec![echo(7), reply, echo(7)],
         ] {
             let error = own_reply(replies, 7).unwrap_err();
             assert!(error.is_io_error(), "{error:?}");
