@@ -5,7 +5,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use sessionkit_core::{
-    Codec, ConfigKey, Error, MemoryStore, SameSite, SecretKey, SessionConfig, redact_url,
+    Codec, ConfigKey, DEFAULT_KEY_PREFIX, DEFAULT_SQL_TABLE, Error, MemoryStore, SameSite,
+    SecretKey, SessionConfig, redact_url,
 };
 
 use crate::{SessionType, parse};
@@ -14,10 +15,6 @@ use crate::{SessionType, parse};
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// Default Memcached server.
 pub const DEFAULT_MEMCACHED_SERVER: &str = "127.0.0.1:11211";
-/// Default SQL table.
-pub const DEFAULT_SQL_TABLE: &str = "sessions";
-/// Default store key prefix, as Flask-Session.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
 /// Default interval of the SQL stores' expired-row sweep: 5 minutes. Expired rows are never
 /// read, so the sweep only reclaims space; every 5 minutes keeps the table within a few
 /// minutes of traffic of its live size for one indexed, batched `DELETE` per instance, and

@@ -57,8 +57,7 @@ mod session_type;
 pub mod testing;
 
 pub use config::{
-    Config, ConfigBuilder, DEFAULT_CLEANUP_INTERVAL, DEFAULT_KEY_PREFIX, DEFAULT_MEMCACHED_SERVER,
-    DEFAULT_REDIS_URL, DEFAULT_SQL_TABLE,
+    Config, ConfigBuilder, DEFAULT_CLEANUP_INTERVAL, DEFAULT_MEMCACHED_SERVER, DEFAULT_REDIS_URL,
 };
 pub use connect::connect;
 pub use session_type::SessionType;

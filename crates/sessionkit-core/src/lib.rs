@@ -44,8 +44,8 @@ pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
 pub use redact::redact_url;
 pub use session_config::{
-    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_MAX_SIZE, MAX_LIFETIME, SameSite, SecretKey,
-    SessionConfig,
+    CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_KEY_PREFIX, DEFAULT_MAX_SIZE, DEFAULT_SQL_TABLE,
+    DEFAULT_STORE_TIMEOUT, MAX_LIFETIME, SameSite, SecretKey, SessionConfig,
 };
 pub use signer::SignerFormat;
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};

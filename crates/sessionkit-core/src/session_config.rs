@@ -238,6 +238,15 @@ pub struct SessionConfig {
     pub auth_keys: Vec<String>,
 }
 
+/// The default prefix of every store key (`SESSION_KEY_PREFIX`), as Flask-Session's.
+pub const DEFAULT_KEY_PREFIX: &str = "session:";
+
+/// The default limit on each store call (`SESSION_STORE_TIMEOUT`): 1 s.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The default SQL table (`SESSION_SQL_TABLE`).
+pub const DEFAULT_SQL_TABLE: &str = "sessions";
+
 /// The default [`SessionConfig::max_size`]: 64 KiB.
 pub const DEFAULT_MAX_SIZE: usize = 64 * 1024;
 
@@ -259,7 +268,7 @@ impl Default for SessionConfig {
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             signer_format: SignerFormat::default(),
-            store_timeout: Duration::from_secs(1),
+            store_timeout: DEFAULT_STORE_TIMEOUT,
             absolute_lifetime: None,
             max_size: DEFAULT_MAX_SIZE,
             auth_keys: vec![DEFAULT_AUTH_KEY.to_owned()],

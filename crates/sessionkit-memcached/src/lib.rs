@@ -15,7 +15,4 @@ mod key;
 mod rendezvous;
 mod store;
 
-pub use store::{
-    DEFAULT_KEY_PREFIX, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, MemcachedStore,
-    MemcachedStoreBuilder,
-};
+pub use store::{DEFAULT_MAX_CONNECTIONS, MemcachedStore, MemcachedStoreBuilder};

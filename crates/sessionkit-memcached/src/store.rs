@@ -15,12 +15,6 @@ use crate::exptime::Exptime;
 use crate::key::validate_prefix;
 use crate::rendezvous::Rendezvous;
 
-/// The key prefix Flask-Session uses.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
-
-/// The default bound on each call.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// The default cap on connections per server.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 
@@ -74,8 +68,8 @@ impl MemcachedStore {
     pub fn builder<S: Into<String>>(servers: impl IntoIterator<Item = S>) -> MemcachedStoreBuilder {
         MemcachedStoreBuilder {
             servers: servers.into_iter().map(Into::into).collect(),
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
+            prefix: sessionkit_core::DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: sessionkit_core::DEFAULT_STORE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }

@@ -16,12 +16,6 @@ use crate::shared::Shared;
 use crate::source::Source;
 use crate::{RedisStore, RedisUrl};
 
-/// The key prefix Flask-Session uses.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
-
-/// The default bound on each command, and on connecting.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// Which connection a standalone server gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -92,8 +86,8 @@ impl RedisStoreBuilder {
     fn new(target: Target) -> Self {
         Self {
             target,
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
+            prefix: sessionkit_core::DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: sessionkit_core::DEFAULT_STORE_TIMEOUT,
             kind: ConnectionKind::default(),
             root_certificate: None,
         }

@@ -41,7 +41,7 @@ mod source;
 mod store;
 mod url;
 
-pub use builder::{ConnectionKind, DEFAULT_KEY_PREFIX, DEFAULT_TIMEOUT, RedisStoreBuilder};
+pub use builder::{ConnectionKind, RedisStoreBuilder};
 pub use store::RedisStore;
 pub use url::RedisUrl;
 

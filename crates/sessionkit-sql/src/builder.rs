@@ -11,15 +11,6 @@ use crate::error::connect_error;
 use crate::store::Inner;
 use crate::{Dialect, SqlStore, TableName};
 
-/// The key prefix Flask-Session uses.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
-
-/// The default table.
-pub const DEFAULT_TABLE: &str = "sessions";
-
-/// The default bound on each call.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// The longest store key (prefix + id): the key column is `VARCHAR(255)` on MySQL.
 const MAX_KEY_LEN: usize = 255;
 
@@ -34,9 +25,9 @@ impl<D: Dialect> SqlStore<D> {
     pub fn builder(pool: Pool<D::Database>) -> SqlStoreBuilder<D> {
         SqlStoreBuilder {
             pool,
-            table: DEFAULT_TABLE.to_owned(),
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
+            table: sessionkit_core::DEFAULT_SQL_TABLE.to_owned(),
+            prefix: sessionkit_core::DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: sessionkit_core::DEFAULT_STORE_TIMEOUT,
             clock: Arc::new(SystemClock),
         }
     }

@@ -56,7 +56,7 @@ mod postgres;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 mod sqlite;
 
-pub use builder::{DEFAULT_KEY_PREFIX, DEFAULT_TABLE, DEFAULT_TIMEOUT, SqlStoreBuilder};
+pub use builder::SqlStoreBuilder;
 pub use cleanup::CLEANUP_BATCH;
 pub use dialect::Dialect;
 #[cfg(feature = "mysql")]
