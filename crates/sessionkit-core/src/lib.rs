@@ -50,5 +50,4 @@ pub use session_config::{
 pub use signer::SignerFormat;
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
 use timeout::TimeoutStore;
-pub use timeout::bounded;
 pub use timestamp::Timestamp;

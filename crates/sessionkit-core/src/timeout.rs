@@ -23,26 +23,14 @@ impl<S> TimeoutStore<S> {
     }
 
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        bounded("session store", self.timeout, call).await
+        let after = self.timeout;
+        tokio::time::timeout(after, call)
+            .await
+            .map_err(|_| Error::Timeout {
+                backend: "session store",
+                after,
+            })?
     }
-}
-
-/// Runs `call`, failing with [`Error::Timeout`] naming `backend` when it takes longer than
-/// `limit`: the one timer a store puts on a call.
-///
-/// # Errors
-/// [`Error::Timeout`], or `call`'s own error.
-pub async fn bounded<T>(
-    backend: &'static str,
-    limit: Duration,
-    call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::time::timeout(limit, call)
-        .await
-        .map_err(|_| Error::Timeout {
-            backend,
-            after: limit,
-        })?
 }
 
 #[async_trait]
