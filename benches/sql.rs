@@ -1,7 +1,7 @@
 //! SQL stores: create, load, save and touch per dialect, each on a table of its own.
 //!
 //! ```sh
-//! ./scripts/services            # PostgreSQL on 5432, MariaDB on 3306
+//! ./scripts/services            # PostgreSQL on 15432, MariaDB on 13306
 //! cargo bench --bench sql
 //! ```
 
@@ -76,7 +76,7 @@ fn bench_store<D: sessionkit_sql::Dialect>(
 fn dialects(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
 
-    let postgres_url = "postgres://postgres@127.0.0.1:5432/test";
+    let postgres_url = "postgres://sessionkit@127.0.0.1:15432/test";
     let connected = rt
         .block_on(PostgresStore::connect(postgres_url))
         .unwrap_or_else(|e| {
@@ -92,7 +92,7 @@ fn dialects(c: &mut Criterion) {
     rt.block_on(sqlx::query(drop_pg).execute(postgres.pool()))
         .unwrap();
 
-    let mysql_url = "mysql://root@127.0.0.1:3306/test";
+    let mysql_url = "mysql://sessionkit@127.0.0.1:13306/test";
     let connected = rt
         .block_on(MySqlStore::connect(mysql_url))
         .unwrap_or_else(|e| {

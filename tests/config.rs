@@ -666,7 +666,7 @@ fn drop_table_sql(table: &str) -> sessionkit_sql::sqlx::AssertSqlSafe<String> {
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn connect_builds_the_postgres_store_and_its_table() {
-    let url = "postgres://postgres@127.0.0.1:5432/test";
+    let url = "postgres://sessionkit@127.0.0.1:15432/test";
     let table = sql_round_trip("postgres", url).await;
     let store = sessionkit_sql::PostgresStore::connect(url).await.unwrap();
     sessionkit_sql::sqlx::query(drop_table_sql(&table))
@@ -678,7 +678,7 @@ async fn connect_builds_the_postgres_store_and_its_table() {
 #[cfg(feature = "mysql")]
 #[tokio::test]
 async fn connect_builds_the_mysql_store_and_its_table() {
-    let url = "mysql://root@127.0.0.1:3306/test";
+    let url = "mysql://sessionkit@127.0.0.1:13306/test";
     let table = sql_round_trip("mysql", url).await;
     let store = sessionkit_sql::MySqlStore::connect(url).await.unwrap();
     sessionkit_sql::sqlx::query(drop_table_sql(&table))

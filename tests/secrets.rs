@@ -213,10 +213,10 @@ async fn postgres_urls_never_show_the_password() {
         "postgres",
         &[
             format!("postgres://app:{PASSWORD}@127.0.0.1:port/test"),
-            format!("postgres://app:{PASSWORD}@127.0.0.1:5432/test?sslmode=bogus"),
-            format!("postgres://app@127.0.0.1:5432/test?password={PASSWORD}&sslmode=bogus"),
-            format!("postgres://nosuchuser:{PASSWORD}@127.0.0.1:5432/test"),
-            format!("postgres://nosuchuser@127.0.0.1:5432/test?password={PASSWORD}"),
+            format!("postgres://app:{PASSWORD}@127.0.0.1:15432/test?sslmode=bogus"),
+            format!("postgres://app@127.0.0.1:15432/test?password={PASSWORD}&sslmode=bogus"),
+            format!("postgres://nosuchuser:{PASSWORD}@127.0.0.1:15432/test"),
+            format!("postgres://nosuchuser@127.0.0.1:15432/test?password={PASSWORD}"),
         ],
     )
     .await;
@@ -229,9 +229,9 @@ async fn mysql_urls_never_show_the_password() {
         "mysql",
         &[
             format!("mysql://app:{PASSWORD}@127.0.0.1:port/test"),
-            format!("mysql://app:{PASSWORD}@127.0.0.1:3306/test?ssl-mode=bogus"),
-            format!("mysql://root@127.0.0.1:3306/test?password={PASSWORD}&ssl-mode=bogus"),
-            format!("mysql://nosuchuser:{PASSWORD}@127.0.0.1:3306/test"),
+            format!("mysql://app:{PASSWORD}@127.0.0.1:13306/test?ssl-mode=bogus"),
+            format!("mysql://sessionkit@127.0.0.1:13306/test?password={PASSWORD}&ssl-mode=bogus"),
+            format!("mysql://nosuchuser:{PASSWORD}@127.0.0.1:13306/test"),
         ],
     )
     .await;

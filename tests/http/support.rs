@@ -62,12 +62,15 @@ impl Backend {
                 ("SESSION_TYPE", "postgres".into()),
                 (
                     "SESSION_SQL_URL",
-                    "postgres://postgres@127.0.0.1:5432/test".into(),
+                    "postgres://sessionkit@127.0.0.1:15432/test".into(),
                 ),
             ],
             Self::MySql => vec![
                 ("SESSION_TYPE", "mysql".into()),
-                ("SESSION_SQL_URL", "mysql://root@127.0.0.1:3306/test".into()),
+                (
+                    "SESSION_SQL_URL",
+                    "mysql://sessionkit@127.0.0.1:13306/test".into(),
+                ),
             ],
             Self::Sqlite => vec![
                 ("SESSION_TYPE", "sqlite".into()),

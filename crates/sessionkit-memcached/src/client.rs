@@ -9,7 +9,7 @@ use sessionkit_core::{Error, redact_url};
 
 use crate::exptime::Exptime;
 
-const BACKEND: &str = "memcached";
+pub(crate) const BACKEND: &str = "memcached";
 
 /// What a compare-and-set write found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

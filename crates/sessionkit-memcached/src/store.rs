@@ -10,7 +10,7 @@ use bytes::Bytes;
 use sessionkit_core::ConfigKey;
 use sessionkit_core::{Error, Id, Record, SessionStore, Version, redact_url};
 
-use crate::client::{CasOutcome, Node};
+use crate::client::{BACKEND, CasOutcome, Node};
 use crate::exptime::Exptime;
 use crate::key::validate_prefix;
 use crate::rendezvous::Rendezvous;
@@ -99,8 +99,14 @@ impl MemcachedStore {
         &self.nodes[self.ring.pick(key)]
     }
 
+    /// Runs `call`, failing with [`Error::Timeout`] after the store's timeout.
     async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        sessionkit_core::bounded("memcached", self.timeout, call).await
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| Error::Timeout {
+                backend: BACKEND,
+                after: self.timeout,
+            })?
     }
 }
 

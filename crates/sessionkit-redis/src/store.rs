@@ -1,34 +1,16 @@
 //! [`RedisStore`]: sessions as Redis strings with native expiry.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bb8_redis::RedisConnectionManager;
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
-use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
-use redis::{
-    Client, Cmd, ConnectionAddr, ErrorKind as RedisErrorKind, ServerErrorKind, TlsCertificates,
-    Value,
-};
-use sessionkit_core::ConfigKey;
+use redis::{Cmd, ErrorKind as RedisErrorKind, ServerErrorKind, Value};
 use sessionkit_core::{Error, Id, Record, SessionStore, Version};
 
-use crate::RedisUrl;
 use crate::connection::Connection;
-use crate::error::{BACKEND, from_redis};
-use crate::sentinel::SentinelMaster;
-
-/// The key prefix Flask-Session uses.
-pub const DEFAULT_KEY_PREFIX: &str = "session:";
-
-/// The default bound on each command, and on connecting.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+use crate::error::BACKEND;
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
 /// SHA-1 starts with the expected digest. Returns 1 (saved), 0 (gone) or -1 (changed).
@@ -75,22 +57,6 @@ impl Script {
     }
 }
 
-/// Which connection a standalone URL gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ConnectionKind {
-    /// One multiplexed connection (redis-rs `ConnectionManager`): pipelines concurrent
-    /// commands and reconnects by itself. The default: the faster of the two in
-    /// `benches/redis.rs` (see the crate docs).
-    #[default]
-    Multiplexed,
-    /// A bb8 pool of `max_size` multiplexed connections, never tested on checkout.
-    Pool {
-        /// Connections in the pool.
-        max_size: u32,
-    },
-}
-
 /// Sessions in Redis: key = prefix + id, value = the codec's bytes, expiry = Redis TTL,
 /// exactly as Flask-Session stores them.
 ///
@@ -104,10 +70,15 @@ pub enum ConnectionKind {
 /// | `delete` | `DEL key` |
 /// | `delete_if` | a compare-and-delete Lua script, checked as `save` |
 ///
+/// Each command goes out with an `ECHO` of a tag of its own, in the same round trip, and
+/// its reply is taken only behind that tag: a reply never reaches another call.
+///
 /// The [`Version`] of a loaded record is a digest of its bytes, so a write by anyone else
 /// (another process, a Python app) is detected. Every command is bounded by the store's
-/// timeout; an unreachable server is [`Error::Unavailable`] or [`Error::Timeout`], and the
-/// store recovers by itself when the server returns.
+/// timeout; an unreachable server is [`Error::Unavailable`] or [`Error::Timeout`]. A
+/// connection on which a call timed out or failed is dropped, never used again, and the
+/// next call connects afresh: the store recovers by itself when the network or the server
+/// returns.
 ///
 /// ```no_run
 /// use sessionkit_redis::RedisStore;
@@ -121,70 +92,15 @@ pub struct RedisStore {
     connection: Connection,
     prefix: Arc<str>,
     timeout: Duration,
-    /// Whether the client enforces `timeout` on every command itself (a multiplexed or
-    /// cluster connection this store configured), so no second timer is needed.
-    client_bounded: bool,
 }
 
 impl RedisStore {
-    /// Connects to `url` (any [`RedisUrl`] form) with the defaults: multiplexed connection,
-    /// prefix `session:`, 1 s timeout.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
-    /// when the server cannot be reached.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        Self::builder(url).build().await
-    }
-
-    /// A builder for a store at `url`.
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            kind: ConnectionKind::default(),
-            root_certificate: None,
-        }
-    }
-
-    /// A store over an application's own bb8 pool. Configure the pool with
-    /// `test_on_check_out(false)` to avoid a `PING` per checkout; broken connections are
-    /// replaced by the store.
-    pub fn from_pool(pool: bb8::Pool<RedisConnectionManager>) -> Self {
-        Self::new(Connection::Pool(pool))
-    }
-
-    /// A store over an application's own multiplexed connection.
-    pub fn from_connection_manager(manager: ConnectionManager) -> Self {
-        Self::new(Connection::Multiplexed(manager))
-    }
-
-    /// A store over an application's own cluster connection.
-    pub fn from_cluster(cluster: ClusterConnection) -> Self {
-        Self::new(Connection::Cluster(cluster))
-    }
-
-    fn new(connection: Connection) -> Self {
+    pub(crate) fn new(connection: Connection, prefix: Arc<str>, timeout: Duration) -> Self {
         Self {
             connection,
-            prefix: DEFAULT_KEY_PREFIX.into(),
-            timeout: DEFAULT_TIMEOUT,
-            client_bounded: false,
+            prefix,
+            timeout,
         }
-    }
-
-    /// Uses `prefix` before every id (default `session:`).
-    pub fn with_key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into().into();
-        self
-    }
-
-    /// Bounds every command by `timeout` (default 1 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self.client_bounded = false;
-        self
     }
 
     /// The key prefix.
@@ -197,16 +113,8 @@ impl RedisStore {
         id.key(&self.prefix)
     }
 
-    async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        sessionkit_core::bounded(BACKEND, self.timeout, call).await
-    }
-
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, Error> {
-        if self.client_bounded {
-            self.connection.query(cmd).await
-        } else {
-            self.bounded(self.connection.query(cmd)).await
-        }
+    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> Result<T, Error> {
+        self.connection.query(cmd, self.timeout).await
     }
 
     /// Runs `script` on `key` with `args` (`EVALSHA`, then `EVAL` on `NOSCRIPT`) and maps
@@ -220,10 +128,10 @@ impl RedisStore {
             }
             cmd
         };
-        let reply = match self.query(&command("EVALSHA", script.sha())).await {
+        let reply = match self.query(command("EVALSHA", script.sha())).await {
             // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
             Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
-                self.query(&command("EVAL", script.text)).await?
+                self.query(command("EVAL", script.text)).await?
             }
             other => other?,
         };
@@ -237,181 +145,6 @@ impl RedisStore {
             }),
         }
     }
-}
-
-/// Builds a [`RedisStore`] from a URL. Its `Debug` hides the URL's password.
-#[derive(Clone)]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    timeout: Duration,
-    kind: ConnectionKind,
-    root_certificate: Option<Vec<u8>>,
-}
-
-impl RedisStoreBuilder {
-    /// Uses `prefix` before every id (default `session:`).
-    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Bounds connecting and every command by `timeout` (default 1 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The connection kind for standalone URLs (Sentinel and Cluster ignore it).
-    pub fn connection(mut self, kind: ConnectionKind) -> Self {
-        self.kind = kind;
-        self
-    }
-
-    /// Trusts the CA certificate `pem` (PEM) for `rediss://` connections instead of the
-    /// system's roots: for servers with certificates from a private CA.
-    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificate = Some(pem.into());
-        self
-    }
-
-    fn certificates(&self) -> Option<TlsCertificates> {
-        self.root_certificate.clone().map(|root| TlsCertificates {
-            client_tls: None,
-            root_cert: Some(root),
-        })
-    }
-
-    fn client(&self, url: &str) -> Result<Client, Error> {
-        match self.certificates() {
-            Some(certs) => Client::build_with_tls(url, certs),
-            None => Client::open(url),
-        }
-        .map_err(|e| config_error(url, &e))
-    }
-
-    /// Connects.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
-    /// when the server cannot be reached within the timeout.
-    pub async fn build(self) -> Result<RedisStore, Error> {
-        let url = RedisUrl::parse(&self.url)?;
-        let timeout = self.timeout;
-        let connect = async {
-            Ok::<_, Error>(match url {
-                RedisUrl::Standalone { url } => match self.kind {
-                    ConnectionKind::Multiplexed => {
-                        let client = self.client(&url)?;
-                        let manager =
-                            ConnectionManager::new_with_config(client, manager_config(timeout))
-                                .await
-                                .map_err(from_redis)?;
-                        Connection::Multiplexed(manager)
-                    }
-                    ConnectionKind::Pool { max_size } => {
-                        let info = self.client(&url)?.get_connection_info().clone();
-                        let manager = RedisConnectionManager::new(info)
-                            .map_err(|e| config_error(&url, &e))?;
-                        let pool = bb8::Pool::builder()
-                            .max_size(max_size)
-                            .test_on_check_out(false)
-                            .connection_timeout(timeout)
-                            .build(manager)
-                            .await
-                            .map_err(from_redis)?;
-                        Connection::Pool(pool)
-                    }
-                },
-                RedisUrl::Sentinel {
-                    sentinels,
-                    service,
-                    db,
-                    username,
-                    password,
-                    tls,
-                } => {
-                    let addrs = sentinels.iter().map(|s| tcp_addr(s)).collect::<Vec<_>>();
-                    let mut builder =
-                        SentinelClientBuilder::new(addrs, &service, SentinelServerType::Master)
-                            .map_err(from_redis)?
-                            .set_client_to_redis_db(db);
-                    if let Some(username) = &username {
-                        builder = builder.set_client_to_redis_username(username);
-                    }
-                    if let Some(password) = &password {
-                        builder = builder.set_client_to_redis_password(password);
-                    }
-                    if tls {
-                        builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
-                    }
-                    if let Some(certs) = self.certificates() {
-                        builder = builder.set_client_to_redis_certificates(certs);
-                    }
-                    let sentinel = builder.build().map_err(from_redis)?;
-                    Connection::Sentinel(Arc::new(
-                        SentinelMaster::connect(sentinel, manager_config(timeout)).await?,
-                    ))
-                }
-                RedisUrl::Cluster { nodes } => {
-                    let mut builder = ClusterClient::builder(nodes)
-                        .connection_timeout(timeout)
-                        .response_timeout(timeout);
-                    if let Some(certs) = self.certificates() {
-                        builder = builder.certs(certs);
-                    }
-                    let client = builder.build().map_err(from_redis)?;
-                    Connection::Cluster(client.get_async_connection().await.map_err(from_redis)?)
-                }
-            })
-        };
-        let connection =
-            tokio::time::timeout(timeout, connect)
-                .await
-                .map_err(|_| Error::Timeout {
-                    backend: BACKEND,
-                    after: timeout,
-                })??;
-        // The multiplexed and cluster clients were given `timeout` as their response and
-        // connection timeouts above; pools and Sentinel are bounded by the store.
-        let client_bounded = matches!(
-            connection,
-            Connection::Multiplexed(_) | Connection::Cluster(_)
-        );
-        let mut store = RedisStore::new(connection)
-            .with_key_prefix(self.prefix)
-            .with_timeout(timeout);
-        store.client_bounded = client_bounded;
-        Ok(store)
-    }
-}
-
-fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_secs(1))
-}
-
-fn config_error(url: &str, error: &redis::RedisError) -> Error {
-    Error::config(
-        ConfigKey::Redis,
-        sessionkit_core::redact_url(url),
-        format!("not a valid Redis URL: {error}"),
-    )
-}
-
-/// `host:port` (IPv6 in brackets) as a TCP address; [`RedisUrl::parse`] checked the form.
-fn tcp_addr(host_port: &str) -> ConnectionAddr {
-    let (host, port) = host_port
-        .rsplit_once(':')
-        .expect("checked by RedisUrl::parse");
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    ConnectionAddr::Tcp(
-        host.to_owned(),
-        port.parse().expect("checked by RedisUrl::parse"),
-    )
 }
 
 /// Milliseconds until `expires_at`, rounded up, at least 1: a record is never stored
@@ -449,7 +182,7 @@ impl SessionStore for RedisStore {
             .arg("NX")
             .arg("PX")
             .arg(ttl_ms(expires_at));
-        let reply: Option<String> = self.query(&cmd).await?;
+        let reply: Option<String> = self.query(cmd).await?;
         match reply {
             Some(_) => Ok(()),
             None => Err(Error::Collision),
@@ -459,7 +192,7 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(id));
-        Ok(record(self.query(&cmd).await?))
+        Ok(record(self.query(cmd).await?))
     }
 
     async fn load_and_touch(
@@ -469,7 +202,7 @@ impl SessionStore for RedisStore {
     ) -> Result<Option<Record>, Error> {
         let mut cmd = redis::cmd("GETEX");
         cmd.arg(self.key(id)).arg("PX").arg(ttl_ms(expires_at));
-        Ok(record(self.query(&cmd).await?))
+        Ok(record(self.query(cmd).await?))
     }
 
     async fn save(
@@ -492,7 +225,7 @@ impl SessionStore for RedisStore {
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
         let mut cmd = redis::cmd("PEXPIRE");
         cmd.arg(self.key(id)).arg(ttl_ms(expires_at));
-        match self.query::<i64>(&cmd).await? {
+        match self.query::<i64>(cmd).await? {
             1 => Ok(()),
             _ => Err(Error::Gone),
         }
@@ -501,7 +234,7 @@ impl SessionStore for RedisStore {
     async fn delete(&self, id: &Id) -> Result<(), Error> {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(id));
-        self.query::<Value>(&cmd).await.map(drop)
+        self.query::<Value>(cmd).await.map(drop)
     }
 
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
@@ -521,22 +254,10 @@ fn is_noscript(error: &(dyn std::error::Error + 'static)) -> bool {
         .is_some_and(|e| e.kind() == RedisErrorKind::Server(ServerErrorKind::NoScript))
 }
 
-impl fmt::Debug for RedisStoreBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStoreBuilder")
-            .field("url", &sessionkit_core::redact_url(&self.url))
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
-            .field("kind", &self.kind)
-            .field("root_certificate", &self.root_certificate.is_some())
-            .finish()
-    }
-}
-
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
-            .field("connection", &self.connection)
+            .field("connection", &self.connection.kind())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()

@@ -3,81 +3,13 @@
 
 mod support;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use sessionkit_core::{ErrorKind, Id, SessionStore};
 use sessionkit_redis::{ConnectionKind, RedisStore};
+use support::{Server, free_port};
 
 const TIMEOUT: Duration = Duration::from_millis(500);
-
-/// A throwaway redis-server on a free loopback port, killed on drop.
-struct Server {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start_on(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed by ./scripts/services");
-        let server = Self {
-            port,
-            child: Some(child),
-        };
-        server.wait_until_listening();
-        server
-    }
-
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port)
-    }
-
-    fn wait_until_listening(&self) {
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("redis-server did not start on port {}", self.port);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn server_outage_is_survived(kind: ConnectionKind) {
     let mut server = Server::start();
@@ -141,11 +73,7 @@ async fn pool_survives_a_server_restart() {
 
 #[tokio::test]
 async fn unreachable_server_at_startup_is_a_typed_error() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let started = Instant::now();
     let err = RedisStore::builder(format!("redis://127.0.0.1:{port}"))
         .timeout(TIMEOUT)

@@ -1,9 +1,8 @@
 //! The conformance suite against standalone Redis (127.0.0.1:6379), over the default
-//! multiplexed connection, a pool the store builds, and an application's own bb8 pool.
+//! multiplexed connection, a pool, and an application's own redis-rs client.
 
 mod support;
 
-use bb8_redis::RedisConnectionManager;
 use sessionkit_redis::{ConnectionKind, RedisStore};
 use sessionkit_testkit::{Harness, TimeTravel};
 use support::{STANDALONE, connect, unique_prefix};
@@ -22,17 +21,15 @@ async fn pooled() -> Harness {
     )
 }
 
-async fn application_pool() -> Harness {
-    let manager = RedisConnectionManager::new(STANDALONE).unwrap();
-    let pool = bb8::Pool::builder()
-        .max_size(8)
-        .test_on_check_out(false)
-        .build(manager)
+async fn application_client() -> Harness {
+    let client = redis::Client::open(STANDALONE).unwrap();
+    let store = RedisStore::builder_from_client(client)
+        .key_prefix(unique_prefix())
+        .build()
         .await
         .unwrap_or_else(|e| {
             panic!("Redis is not reachable at {STANDALONE}: {e}. Start it with ./scripts/services")
         });
-    let store = RedisStore::from_pool(pool).with_key_prefix(unique_prefix());
     Harness::new(store, TimeTravel::Real)
 }
 
@@ -44,6 +41,6 @@ mod pooled {
     sessionkit_testkit::conformance_tests!(super::pooled);
 }
 
-mod application_pool {
-    sessionkit_testkit::conformance_tests!(super::application_pool);
+mod application_client {
+    sessionkit_testkit::conformance_tests!(super::application_client);
 }

@@ -31,6 +31,7 @@ mod fault_proxy;
 mod harness;
 
 pub mod cases;
+pub mod recovery;
 
 pub use fault_proxy::{Fault, FaultProxy};
 pub use harness::{Harness, REAL_SLACK, TimeTravel};

@@ -2,6 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
 use sessionkit_core::Id;
 use sessionkit_redis::{ConnectionKind, RedisStore};
 
@@ -28,4 +33,113 @@ pub(crate) async fn connect(url: &str, kind: ConnectionKind) -> RedisStore {
                  cluster on 7000-7002, Sentinel on 26379 watching a master on 6380)."
             )
         })
+}
+
+/// A free loopback port.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A throwaway redis-server (or Sentinel) on a loopback port, killed on drop.
+pub(crate) struct Server {
+    pub(crate) port: u16,
+    child: Option<Child>,
+    dir: Option<PathBuf>,
+}
+
+impl Server {
+    /// A server without persistence on `port`.
+    pub(crate) fn start_on(port: u16) -> Self {
+        Self::spawn(
+            port,
+            &[
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            None,
+        )
+    }
+
+    /// A server without persistence on a free port.
+    pub(crate) fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// A Sentinel on a free port watching service `service`, whose master is at
+    /// `master_port` on loopback. It never fails the master over.
+    pub(crate) fn sentinel(service: &str, master_port: u16) -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!(
+            "sessionkit-sentinel-{}",
+            &Id::random().to_string()[..10]
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("sentinel.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {dir}\n\
+                 sentinel monitor {service} 127.0.0.1 {master_port} 1\n\
+                 sentinel down-after-milliseconds {service} 600000\n",
+                dir = dir.display()
+            ),
+        )
+        .unwrap();
+        Self::spawn(port, &[config.to_str().unwrap(), "--sentinel"], Some(dir))
+    }
+
+    fn spawn(port: u16, args: &[&str], dir: Option<PathBuf>) -> Self {
+        let child = Command::new("redis-server")
+            .args(args)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed by ./scripts/services");
+        let server = Self {
+            port,
+            child: Some(child),
+            dir,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }

@@ -11,8 +11,8 @@ use sessionkit_sql::sqlx::postgres::PgPoolOptions;
 use sessionkit_sql::{MySqlStore, PostgresStore, SqlStoreBuilder, Sqlite, SqliteStore, sqlx};
 use sessionkit_testkit::{Harness, TimeTravel};
 
-pub(crate) const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-pub(crate) const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
+pub(crate) const POSTGRES_URL: &str = "postgres://sessionkit@127.0.0.1:15432/test";
+pub(crate) const MYSQL_URL: &str = "mysql://sessionkit@127.0.0.1:13306/test";
 
 /// A thousand concurrent creates queue for a handful of pooled connections (and SQLite
 /// serializes writes), while other tests load the machine: the contract is checked with a
@@ -33,8 +33,8 @@ pub(crate) fn unique_table() -> String {
 fn unreachable(what: &str, url: &str, error: impl std::fmt::Debug) -> ! {
     panic!(
         "{what} is not reachable at {url}: {error:?}.\n\
-         Start the test servers with ./scripts/services (PostgreSQL on 5432 with trust auth and \
-         database `test`, MariaDB on 3306 with root and no password, database `test`)."
+         Start the test servers with ./scripts/services (private PostgreSQL on 15432 and \
+         MariaDB on 13306, each with user `sessionkit`, no password, database `test`)."
     )
 }
 

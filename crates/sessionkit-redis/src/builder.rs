@@ -1,0 +1,249 @@
+//! [`RedisStoreBuilder`]: the store's settings, and connection setup for every topology.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::cluster::ClusterClient;
+use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
+use redis::{Client, ConnectionAddr, TlsCertificates};
+use sessionkit_core::{ConfigKey, Error};
+
+use crate::connection::{Connection, bounded};
+use crate::error::from_redis;
+use crate::pool::PoolManager;
+use crate::shared::Shared;
+use crate::source::Source;
+use crate::{RedisStore, RedisUrl};
+
+/// The key prefix Flask-Session uses.
+pub const DEFAULT_KEY_PREFIX: &str = "session:";
+
+/// The default bound on each command, and on connecting.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Which connection a standalone server gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConnectionKind {
+    /// One multiplexed connection that pipelines concurrent commands. The default: the
+    /// faster of the two in `benches/redis.rs` (figures in the README).
+    #[default]
+    Multiplexed,
+    /// A bb8 pool of `max_size` connections, one command at a time on each, never tested
+    /// on checkout.
+    Pool {
+        /// Connections in the pool.
+        max_size: u32,
+    },
+}
+
+impl RedisStore {
+    /// Connects to `url` (any [`RedisUrl`] form) with the defaults:
+    /// multiplexed connection, prefix `session:`, 1 s timeout.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
+    /// when the server cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::builder(url).build().await
+    }
+
+    /// A builder for a store at `url` (any [`RedisUrl`] form).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Url(url.into()))
+    }
+
+    /// A builder for a store on one server, through an application's own client (for
+    /// settings a URL cannot carry). The store makes its own connections from it.
+    pub fn builder_from_client(client: Client) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Client(Box::new(client)))
+    }
+
+    /// A builder for a store on a Redis Cluster, through an application's own cluster
+    /// client (for settings a URL cannot carry, such as `node_address_map`). The store
+    /// makes its own connections from it.
+    pub fn builder_from_cluster(client: ClusterClient) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Cluster(Box::new(client)))
+    }
+}
+
+/// Builds a [`RedisStore`]: from a URL ([`RedisStore::builder`]) or from an application's
+/// own redis-rs client ([`RedisStore::builder_from_client`],
+/// [`RedisStore::builder_from_cluster`]). Its `Debug` hides the URL's password.
+#[derive(Clone)]
+pub struct RedisStoreBuilder {
+    target: Target,
+    prefix: String,
+    timeout: Duration,
+    kind: ConnectionKind,
+    root_certificate: Option<Vec<u8>>,
+}
+
+/// What the store connects to.
+#[derive(Clone)]
+enum Target {
+    Url(String),
+    Client(Box<Client>),
+    Cluster(Box<ClusterClient>),
+}
+
+impl RedisStoreBuilder {
+    fn new(target: Target) -> Self {
+        Self {
+            target,
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            kind: ConnectionKind::default(),
+            root_certificate: None,
+        }
+    }
+
+    /// Uses `prefix` before every id (default `session:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Bounds connecting and every command by `timeout` (default 1 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connection kind for a standalone server (Sentinel and Cluster ignore it).
+    pub fn connection(mut self, kind: ConnectionKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Trusts the CA certificate `pem` (PEM) for `rediss://` URLs instead of the system's
+    /// roots: for servers with certificates from a private CA. (An application's own client
+    /// brings its own TLS settings.)
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
+    /// Connects.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
+    /// when the server cannot be reached within the timeout.
+    pub async fn build(self) -> Result<RedisStore, Error> {
+        let Self {
+            target,
+            prefix,
+            timeout,
+            kind,
+            root_certificate,
+        } = self;
+        let source = match target {
+            Target::Url(url) => source(RedisUrl::parse(&url)?, root_certificate)?,
+            Target::Client(client) => Source::Standalone(*client),
+            Target::Cluster(client) => Source::Cluster(*client),
+        };
+        let connection = match (source, kind) {
+            (Source::Standalone(client), ConnectionKind::Pool { max_size }) => {
+                let pool = bb8::Pool::builder()
+                    .max_size(max_size)
+                    .test_on_check_out(false)
+                    .connection_timeout(timeout)
+                    .build(PoolManager { client, timeout });
+                Connection::Pool(bounded(timeout, async { pool.await.map_err(from_redis) }).await?)
+            }
+            (source, _) => Connection::Shared(Arc::new(
+                bounded(timeout, Shared::connect(source, timeout)).await?,
+            )),
+        };
+        Ok(RedisStore::new(connection, prefix.into(), timeout))
+    }
+}
+
+/// The client for a parsed URL, trusting `root_certificate` if given.
+fn source(url: RedisUrl, root_certificate: Option<Vec<u8>>) -> Result<Source, Error> {
+    let certificates = root_certificate.map(|root| TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root),
+    });
+    Ok(match url {
+        RedisUrl::Standalone { url } => Source::Standalone(
+            match certificates {
+                Some(certificates) => Client::build_with_tls(url.as_str(), certificates),
+                None => Client::open(url.as_str()),
+            }
+            .map_err(|e| config_error(&url, &e))?,
+        ),
+        RedisUrl::Sentinel {
+            sentinels,
+            service,
+            db,
+            username,
+            password,
+            tls,
+        } => {
+            let addrs = sentinels.iter().map(|s| tcp_addr(s)).collect::<Vec<_>>();
+            let mut builder =
+                SentinelClientBuilder::new(addrs, &service, SentinelServerType::Master)
+                    .map_err(from_redis)?
+                    .set_client_to_redis_db(db);
+            if let Some(username) = &username {
+                builder = builder.set_client_to_redis_username(username);
+            }
+            if let Some(password) = &password {
+                builder = builder.set_client_to_redis_password(password);
+            }
+            if tls {
+                builder = builder.set_client_to_redis_tls_mode(redis::TlsMode::Secure);
+            }
+            if let Some(certificates) = certificates {
+                builder = builder.set_client_to_redis_certificates(certificates);
+            }
+            Source::Sentinel(builder.build().map_err(from_redis)?)
+        }
+        RedisUrl::Cluster { nodes } => {
+            let mut builder = ClusterClient::builder(nodes);
+            if let Some(certificates) = certificates {
+                builder = builder.certs(certificates);
+            }
+            Source::Cluster(builder.build().map_err(from_redis)?)
+        }
+    })
+}
+
+fn config_error(url: &str, error: &redis::RedisError) -> Error {
+    Error::config(
+        ConfigKey::Redis,
+        sessionkit_core::redact_url(url),
+        format!("not a valid Redis URL: {error}"),
+    )
+}
+
+/// `host:port` (IPv6 in brackets) as a TCP address; [`RedisUrl::parse`] checked the form.
+fn tcp_addr(host_port: &str) -> ConnectionAddr {
+    let (host, port) = host_port
+        .rsplit_once(':')
+        .expect("checked by RedisUrl::parse");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    ConnectionAddr::Tcp(
+        host.to_owned(),
+        port.parse().expect("checked by RedisUrl::parse"),
+    )
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = match &self.target {
+            Target::Url(url) => sessionkit_core::redact_url(url),
+            Target::Client(_) => "an application's redis::Client".to_owned(),
+            Target::Cluster(_) => "an application's ClusterClient".to_owned(),
+        };
+        f.debug_struct("RedisStoreBuilder")
+            .field("target", &target)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("kind", &self.kind)
+            .field("root_certificate", &self.root_certificate.is_some())
+            .finish()
+    }
+}
