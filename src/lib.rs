@@ -31,20 +31,27 @@
 //! | Feature | Adds |
 //! |---|---|
 //! | `axum` (default) | the tower / axum adapter, `axum::layer_from_env()` |
+//! | `actix` | the actix-web adapter, `actix::middleware_from_env()` |
 //! | `redis` | `SESSION_TYPE=redis` (`sessionkit-redis`) |
 //! | `memcached` | `SESSION_TYPE=memcached` (`sessionkit-memcached`) |
 //! | `postgres`, `mysql`, `sqlite` | the SQL stores (`sessionkit-sql`) |
 //! | `testing` | `testing::TestStore` for an application's own tests |
 //! | `full` | every backend and adapter |
 //!
-//! Web apps use the `axum` module (feature `axum`, on by default): one call,
-//! `sessionkit::axum::layer_from_env()`, builds the session layer for the configured store.
+//! Web apps use the `axum` module (feature `axum`, on by default) or the `actix` module
+//! (feature `actix`): one call, `sessionkit::axum::layer_from_env()` or
+//! `sessionkit::actix::middleware_from_env()`, builds the session layer or middleware for
+//! the configured store.
 //!
 //! The pieces live in their own crates, usable without this facade:
 //! `sessionkit-core` (ids, data, codecs, the [`SessionStore`] contract, the request
-//! lifecycle, the memory store) and `sessionkit-axum` (the tower layer and axum extractor).
+//! lifecycle, the memory store), `sessionkit-axum` (the tower layer and axum extractor) and
+//! `sessionkit-actix` (the actix-web middleware and extractor).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -64,9 +71,9 @@ pub use session_type::SessionType;
 
 pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
-    ExpiredDeletion, Id, ManualClock, MemoryStore, Outcome, Record, SameSite, SecretKey, Session,
-    SessionConfig, SessionData, SessionStore, Sessions, SignerFormat, SystemClock, Timestamp,
-    Version,
+    ErrorResponse, ExpiredDeletion, Id, ManualClock, MemoryStore, Outcome, Record, ResponseHeaders,
+    SameSite, SecretKey, Session, SessionConfig, SessionData, SessionStore, Sessions, SignerFormat,
+    SystemClock, Timestamp, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -144,6 +144,15 @@ impl TestStore {
         Ok(crate::axum::SessionLayer::new(self.sessions()?))
     }
 
+    /// The actix-web middleware over this store.
+    ///
+    /// # Errors
+    /// As [`sessions`](Self::sessions).
+    #[cfg(feature = "actix")]
+    pub fn middleware(&self) -> Result<crate::actix::SessionMiddleware, Error> {
+        Ok(crate::actix::SessionMiddleware::new(self.sessions()?))
+    }
+
     /// Deletes every session created through this store, and drops the SQL table.
     ///
     /// # Errors

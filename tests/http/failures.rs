@@ -1,18 +1,16 @@
-//! Store failures: a typed error within the configured time, answered with 503.
+//! Store failures: a typed error within the configured time, answered with 503. Run on
+//! every adapter, over a store that fails on purpose.
 
 use std::future::pending;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
-use http::{Request, Response, StatusCode, header};
-use sessionkit::axum::{Session, SessionError, SessionLayer};
-use sessionkit::{Error, Id, Record, SessionConfig, SessionStore, Version};
+use http::{Request, StatusCode, header};
+use sessionkit::{Error, Id, Record, SessionConfig, SessionStore, Sessions, Version};
 
-use crate::support::{TestResponse, send};
+use crate::adapters::{Adapter, ErrorResponses, Server};
+use crate::support::{Gate, TestResponse};
 
 /// Which calls fail, and how.
 #[derive(Debug, Clone, Copy)]
@@ -76,61 +74,47 @@ impl SessionStore for BrokenStore {
     }
 }
 
-fn app(failure: Failure, timeout: Duration, custom: bool) -> Router {
+/// The suite's routes on `adapter` over a store that fails as `failure` says.
+fn app(adapter: Adapter, failure: Failure, timeout: Duration, custom: bool) -> Server {
     let mut config = SessionConfig::default();
     config.store_timeout = timeout;
-    let mut layer: SessionLayer =
-        SessionLayer::from_store(Arc::new(BrokenStore(failure)), config).unwrap();
-    if custom {
-        layer = layer.on_error(|error| {
-            let mut response = Response::new(Body::from(format!(
-                "custom: unavailable={}",
-                error.is_unavailable()
-            )));
-            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            response
-        });
-    }
-    Router::new()
-        .route(
-            "/get",
-            get(|session: Session| async move {
-                Ok::<_, SessionError>(session.get::<String>("a").await?.unwrap_or_default())
-            }),
-        )
-        .route(
-            "/set",
-            get(|session: Session| async move {
-                session.insert("a", "1").await?;
-                Ok::<_, SessionError>("set")
-            }),
-        )
-        .route("/noop", get(|| async { "ok" }))
-        .layer(layer)
+    let sessions = Sessions::new(Arc::new(BrokenStore(failure)), config).unwrap();
+    let errors = if custom {
+        ErrorResponses::Custom
+    } else {
+        ErrorResponses::Default
+    };
+    Server::new(adapter, sessions, Arc::new(Gate::default()), errors)
 }
 
-async fn get_with_cookie(router: Router, path: &str) -> TestResponse {
+async fn get_with_cookie(server: Server, path: &str) -> TestResponse {
     let request = Request::get(path)
         .header(header::COOKIE, format!("session={}", Id::random()))
-        .body(Body::empty())
+        .body(())
         .unwrap();
-    send(router, request).await
+    server.send(request).await
 }
 
-#[tokio::test]
-async fn unreachable_store_during_load_is_a_503() {
-    let response = get_with_cookie(app(Failure::Down, Duration::from_secs(1), false), "/get").await;
+async fn get(server: Server, path: &str) -> TestResponse {
+    server.send(Request::get(path).body(()).unwrap()).await
+}
+
+pub(crate) async fn unreachable_store_during_load_is_a_503(adapter: Adapter) {
+    let server = app(adapter, Failure::Down, Duration::from_secs(1), false);
+    let response = get_with_cookie(server, "/get/a").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers[header::RETRY_AFTER], "1");
     assert_eq!(response.set_cookie(), None);
 }
 
-#[tokio::test]
-async fn a_handler_error_and_a_failed_write_back_answer_alike() {
-    let in_handler =
-        get_with_cookie(app(Failure::Down, Duration::from_secs(1), false), "/get").await;
-    let router = app(Failure::WritesFail, Duration::from_secs(1), false);
-    let writing = send(router, Request::get("/set").body(Body::empty()).unwrap()).await;
+pub(crate) async fn a_handler_error_and_a_failed_write_back_answer_alike(adapter: Adapter) {
+    let in_handler = get_with_cookie(
+        app(adapter, Failure::Down, Duration::from_secs(1), false),
+        "/get/a",
+    )
+    .await;
+    let server = app(adapter, Failure::WritesFail, Duration::from_secs(1), false);
+    let writing = get(server, "/set/a/1").await;
     for response in [&in_handler, &writing] {
         assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers[header::RETRY_AFTER], "1");
@@ -138,10 +122,9 @@ async fn a_handler_error_and_a_failed_write_back_answer_alike() {
     }
 }
 
-#[tokio::test]
-async fn unreachable_store_when_writing_is_a_503() {
-    let router = app(Failure::WritesFail, Duration::from_secs(1), false);
-    let response = send(router, Request::get("/set").body(Body::empty()).unwrap()).await;
+pub(crate) async fn unreachable_store_when_writing_is_a_503(adapter: Adapter) {
+    let server = app(adapter, Failure::WritesFail, Duration::from_secs(1), false);
+    let response = get(server, "/set/a/1").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         response.set_cookie(),
@@ -150,31 +133,32 @@ async fn unreachable_store_when_writing_is_a_503() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn hanging_store_fails_within_the_configured_timeout() {
+/// Runs on a runtime whose clock is paused.
+pub(crate) async fn hanging_store_fails_within_the_configured_timeout(adapter: Adapter) {
     let timeout = Duration::from_millis(300);
     let started = tokio::time::Instant::now();
-    let response = get_with_cookie(app(Failure::Hangs, timeout, false), "/get").await;
+    let response = get_with_cookie(app(adapter, Failure::Hangs, timeout, false), "/get/a").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     // The runtime's clock is paused and only moves to the next timer: the request ended
     // exactly when the store timeout fired.
     assert_eq!(started.elapsed(), timeout);
 }
 
-#[tokio::test]
-async fn app_supplied_error_response_replaces_the_default() {
-    let response = get_with_cookie(app(Failure::Down, Duration::from_secs(1), true), "/get").await;
+pub(crate) async fn app_supplied_error_response_replaces_the_default(adapter: Adapter) {
+    let server = app(adapter, Failure::Down, Duration::from_secs(1), true);
+    let response = get_with_cookie(server, "/get/a").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.body, "custom: unavailable=true");
-    let router = app(Failure::WritesFail, Duration::from_secs(1), true);
-    let response = send(router, Request::get("/set").body(Body::empty()).unwrap()).await;
+    let server = app(adapter, Failure::WritesFail, Duration::from_secs(1), true);
+    let response = get(server, "/set/a/1").await;
     assert_eq!(response.body, "custom: unavailable=true");
 }
 
-#[tokio::test]
-async fn requests_that_never_touch_the_session_work_while_the_store_is_down() {
-    let response =
-        get_with_cookie(app(Failure::Down, Duration::from_secs(1), false), "/noop").await;
+pub(crate) async fn requests_that_never_touch_the_session_work_while_the_store_is_down(
+    adapter: Adapter,
+) {
+    let server = app(adapter, Failure::Down, Duration::from_secs(1), false);
+    let response = get_with_cookie(server, "/noop").await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body, "ok");
 }

@@ -1,11 +1,14 @@
-//! The request lifecycle through a real axum `Router`, one test per rule, run unchanged
-//! against every store: memory (manual clock), Redis, Redis Cluster, Memcached (two
-//! nodes), PostgreSQL, MariaDB and SQLite (real servers, short lifetimes). The store is
-//! chosen only through configuration keys, as an application would; a failing test's
-//! name starts with its backend (`redis_cluster::cycle_id_keeps_the_data_under_a_new_id`).
+//! The request lifecycle through real web frameworks, one test per rule, run unchanged on
+//! every adapter (axum, actix-web) against every store: memory (manual clock), Redis, Redis
+//! Cluster, Memcached (two nodes), PostgreSQL, MariaDB and SQLite (real servers, short
+//! lifetimes). The cases describe requests and expectations; each adapter serves the same
+//! route table (`adapters`). The store is chosen only through configuration keys, as an
+//! application would; a failing test's name starts with its adapter and backend
+//! (`actix::redis_cluster::cycle_id_keeps_the_data_under_a_new_id`).
 
 #![recursion_limit = "256"]
 
+mod adapters;
 mod concurrency;
 mod cookies;
 mod failures;
@@ -15,32 +18,38 @@ mod signing;
 mod support;
 mod tampering;
 
-use support::{Backend, Ctx};
+use adapters::Adapter;
+use support::{Backend, Ctx, on_local_set};
 
-/// One `#[tokio::test]` per case for `$backend`, cleaning up the case's stores whether it
-/// passed or failed.
+/// One `#[tokio::test]` per case for `$adapter` on `$backend`, cleaning up the case's
+/// stores whether it passed or failed.
 macro_rules! http_suite {
-    ($backend:expr; $($module:ident :: $case:ident),+ $(,)?) => {
+    ($adapter:expr, $backend:expr; $($module:ident :: $case:ident),+ $(,)?) => {
         $(
             #[tokio::test(flavor = "current_thread")]
             async fn $case() {
-                use futures_util::FutureExt as _;
-                let ctx = crate::Ctx::new($backend);
-                let outcome = std::panic::AssertUnwindSafe(crate::$module::$case(&ctx)).catch_unwind().await;
-                ctx.cleanup().await;
-                if let Err(panic) = outcome {
-                    std::panic::resume_unwind(panic);
-                }
+                crate::on_local_set(async {
+                    use futures_util::FutureExt as _;
+                    let ctx = crate::Ctx::new($adapter, $backend);
+                    let outcome = std::panic::AssertUnwindSafe(crate::$module::$case(&ctx))
+                        .catch_unwind()
+                        .await;
+                    ctx.cleanup().await;
+                    if let Err(panic) = outcome {
+                        std::panic::resume_unwind(panic);
+                    }
+                })
+                .await
             }
         )+
     };
 }
 
-/// Every case of the suite, for one backend.
+/// Every case of the suite, for one adapter on one backend.
 macro_rules! every_case {
-    ($backend:expr) => {
+    ($adapter:expr, $backend:expr) => {
         http_suite! {
-            $backend;
+            $adapter, $backend;
             lifecycle::untouched_session_costs_no_store_call,
             lifecycle::empty_new_session_stores_nothing_and_sends_no_cookie,
             lifecycle::new_session_with_data_is_created_with_a_cookie,
@@ -90,36 +99,80 @@ macro_rules! every_case {
     };
 }
 
-mod memory {
-    every_case!(crate::Backend::Memory);
+/// The store-failure cases (`failures`), for one adapter.
+macro_rules! failure_cases {
+    ($adapter:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "current_thread")]
+            async fn $case() {
+                crate::on_local_set(crate::failures::$case($adapter)).await
+            }
+        )+
+
+        #[tokio::test(flavor = "current_thread", start_paused = true)]
+        async fn hanging_store_fails_within_the_configured_timeout() {
+            crate::on_local_set(crate::failures::hanging_store_fails_within_the_configured_timeout(
+                $adapter,
+            ))
+            .await
+        }
+    };
 }
 
-#[cfg(feature = "redis")]
-mod redis {
-    every_case!(crate::Backend::Redis);
+/// Every case on every backend, and the store-failure cases, for one adapter.
+macro_rules! every_backend {
+    ($adapter:expr) => {
+        mod memory {
+            every_case!($adapter, crate::Backend::Memory);
+        }
+
+        #[cfg(feature = "redis")]
+        mod redis {
+            every_case!($adapter, crate::Backend::Redis);
+        }
+
+        #[cfg(feature = "redis")]
+        mod redis_cluster {
+            every_case!($adapter, crate::Backend::RedisCluster);
+        }
+
+        #[cfg(feature = "memcached")]
+        mod memcached {
+            every_case!($adapter, crate::Backend::Memcached);
+        }
+
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            every_case!($adapter, crate::Backend::Postgres);
+        }
+
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            every_case!($adapter, crate::Backend::MySql);
+        }
+
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            every_case!($adapter, crate::Backend::Sqlite);
+        }
+
+        mod failures {
+            failure_cases! {
+                $adapter;
+                unreachable_store_during_load_is_a_503,
+                a_handler_error_and_a_failed_write_back_answer_alike,
+                unreachable_store_when_writing_is_a_503,
+                app_supplied_error_response_replaces_the_default,
+                requests_that_never_touch_the_session_work_while_the_store_is_down,
+            }
+        }
+    };
 }
 
-#[cfg(feature = "redis")]
-mod redis_cluster {
-    every_case!(crate::Backend::RedisCluster);
+mod axum {
+    every_backend!(crate::Adapter::Axum);
 }
 
-#[cfg(feature = "memcached")]
-mod memcached {
-    every_case!(crate::Backend::Memcached);
-}
-
-#[cfg(feature = "postgres")]
-mod postgres {
-    every_case!(crate::Backend::Postgres);
-}
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    every_case!(crate::Backend::MySql);
-}
-
-#[cfg(feature = "sqlite")]
-mod sqlite {
-    every_case!(crate::Backend::Sqlite);
+mod actix {
+    every_backend!(crate::Adapter::Actix);
 }

@@ -1,26 +1,22 @@
-//! A real axum `Router` behind the session layer, driven in-process with `oneshot`, over a
-//! store chosen by configuration keys alone (`sessionkit::testing::TestStore`), wrapped so
-//! the tests can count its calls.
+//! What every case needs, whatever the adapter: a store chosen by configuration keys alone
+//! (`sessionkit::testing::TestStore`), wrapped so the tests can count its calls; the app
+//! under test, served by the adapter the case runs on (`crate::adapters`); and its
+//! responses, read whole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::routing::get;
 use http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use sessionkit::axum::{Session, SessionError, SessionLayer};
 use sessionkit::testing::TestStore;
 use sessionkit::{
     Codec, Config, DynClock, DynSessionStore, Error, Id, ManualClock, Record, SessionData,
     SessionStore, Sessions, SystemClock, Version,
 };
 use tokio::sync::Notify;
-use tower::ServiceExt;
+
+use crate::adapters::{Adapter, ErrorResponses, Server};
 
 /// Where the sessions live, chosen only through configuration keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,15 +89,18 @@ impl Backend {
     }
 }
 
-/// One test's context: builds apps and cleans up every store they used, pass or fail.
+/// One test's context: builds apps on its adapter and backend, and cleans up every store
+/// they used, pass or fail.
 pub(crate) struct Ctx {
+    pub(crate) adapter: Adapter,
     pub(crate) backend: Backend,
     stores: Mutex<Vec<TestStore>>,
 }
 
 impl Ctx {
-    pub(crate) fn new(backend: Backend) -> Self {
+    pub(crate) fn new(adapter: Adapter, backend: Backend) -> Self {
         Self {
+            adapter,
             backend,
             stores: Mutex::new(Vec::new()),
         }
@@ -125,14 +124,19 @@ impl Ctx {
         let clock = test_store.clock().cloned();
         let config = test_store.config().clone();
         self.stores.lock().unwrap().push(test_store);
-        TestApp::build(counting, clock, &config)
+        TestApp::build(self.adapter, counting, clock, &config)
     }
 
     /// Another app over `base`'s store (another server process, another key), with extra
     /// configuration keys.
     pub(crate) fn app_sharing(&self, base: &TestApp, extra: &[(&str, &str)]) -> TestApp {
         let config = Config::from_pairs(self.pairs(extra)).unwrap();
-        TestApp::build(base.store.clone(), base.clock.clone(), &config)
+        TestApp::build(
+            self.adapter,
+            base.store.clone(),
+            base.clock.clone(),
+            &config,
+        )
     }
 
     fn pairs(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -265,9 +269,9 @@ pub(crate) struct Gate {
     pub(crate) release: Notify,
 }
 
-/// The app under test.
+/// The app under test: the suite's routes (`crate::adapters`) on one adapter.
 pub(crate) struct TestApp {
-    router: Router,
+    server: Server,
     pub(crate) store: Arc<CountingStore>,
     clock: Option<ManualClock>,
     pub(crate) gate: Arc<Gate>,
@@ -275,7 +279,12 @@ pub(crate) struct TestApp {
 }
 
 impl TestApp {
-    fn build(store: Arc<CountingStore>, clock: Option<ManualClock>, config: &Config) -> Self {
+    fn build(
+        adapter: Adapter,
+        store: Arc<CountingStore>,
+        clock: Option<ManualClock>,
+        config: &Config,
+    ) -> Self {
         let dyn_clock: DynClock = match &clock {
             Some(clock) => Arc::new(clock.clone()),
             None => Arc::new(SystemClock),
@@ -284,7 +293,7 @@ impl TestApp {
             Sessions::with_clock(store.clone(), config.session().clone(), dyn_clock).unwrap();
         let gate = Arc::new(Gate::default());
         Self {
-            router: routes(gate.clone()).layer(SessionLayer::new(sessions)),
+            server: Server::new(adapter, sessions, gate.clone(), ErrorResponses::Default),
             store,
             clock,
             gate,
@@ -321,15 +330,16 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        self.send(request.body(Body::empty()).unwrap()).await
+        self.send(request.body(()).unwrap()).await
     }
 
-    /// Sends a request.
-    pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
-        send(self.router.clone(), request).await
+    /// Sends a request (its method, path and headers; the suite's requests have no body).
+    pub(crate) async fn send(&self, request: Request<()>) -> TestResponse {
+        self.server.send(request).await
     }
 
-    /// `GET path` with `cookie`, from a spawned task.
+    /// `GET path` with `cookie`, from a task of its own (on the test's thread: actix-web's
+    /// handlers are not `Send`), so the test can send other requests meanwhile.
     pub(crate) fn spawn_get(
         &self,
         path: &str,
@@ -337,23 +347,17 @@ impl TestApp {
     ) -> tokio::task::JoinHandle<TestResponse> {
         let request = Request::get(path)
             .header(header::COOKIE, cookie)
-            .body(Body::empty())
+            .body(())
             .unwrap();
-        tokio::spawn(send(self.router.clone(), request))
+        let server = self.server.clone();
+        tokio::task::spawn_local(async move { server.send(request).await })
     }
 }
 
-/// Sends `request` to `router`.
-pub(crate) async fn send(router: Router, request: Request<Body>) -> TestResponse {
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    TestResponse {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+/// Runs a case on a [`tokio::task::LocalSet`], where [`TestApp::spawn_get`] can spawn
+/// requests.
+pub(crate) async fn on_local_set<F: Future>(case: F) -> F::Output {
+    tokio::task::LocalSet::new().run_until(case).await
 }
 
 /// A response, read whole.
@@ -420,156 +424,6 @@ impl TestResponse {
 /// The id in a `name=value` cookie pair (unsigned).
 pub(crate) fn id_of(cookie: &str) -> Id {
     Id::parse(cookie.split_once('=').unwrap().1).unwrap()
-}
-
-fn routes(gate: Arc<Gate>) -> Router {
-    Router::new()
-        .route("/noop", get(|| async { "ok" }))
-        .route("/get/{key}", get(get_value))
-        .route("/set/{key}/{value}", get(set_value))
-        .route("/remove/{key}", get(remove))
-        .route("/incr", get(incr))
-        .route("/clear", get(clear))
-        .route("/cycle", get(cycle))
-        .route("/permanent/{on}", get(permanent))
-        .route("/id", get(id))
-        .route("/keys", get(keys))
-        .route("/vary", get(vary_already_set))
-        .route("/own_caching/{header}", get(own_caching))
-        .route("/slow_set/{key}/{value}", get(slow_set))
-        .route("/slow_read/{key}", get(slow_read))
-        .route("/slow_cycle", get(slow_cycle))
-        .route("/take/{key}", get(take))
-        .route("/clear_then_set/{key}/{value}", get(clear_then_set))
-        .route("/destroy", get(destroy))
-        .with_state(gate)
-}
-
-async fn get_value(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
-    Ok(session
-        .get::<String>(&key)
-        .await?
-        .unwrap_or_else(|| "<none>".to_owned()))
-}
-
-async fn set_value(
-    session: Session,
-    Path((key, value)): Path<(String, String)>,
-) -> Result<&'static str, SessionError> {
-    session.insert(&key, &value).await?;
-    Ok("set")
-}
-
-async fn remove(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
-    Ok(session.remove(&key).await?.to_string())
-}
-
-async fn incr(session: Session) -> Result<String, SessionError> {
-    let n: u64 = session.get("refreshed").await?.unwrap_or(0) + 1;
-    session.insert("refreshed", &n).await?;
-    Ok(n.to_string())
-}
-
-async fn clear(session: Session) -> Result<&'static str, SessionError> {
-    session.clear().await?;
-    Ok("cleared")
-}
-
-async fn cycle(session: Session) -> Result<&'static str, SessionError> {
-    session.cycle_id().await?;
-    Ok("cycled")
-}
-
-async fn permanent(session: Session, Path(on): Path<bool>) -> Result<&'static str, SessionError> {
-    session.set_permanent(on).await?;
-    Ok("ok")
-}
-
-async fn id(session: Session) -> Result<String, SessionError> {
-    Ok(session.id().await?.to_string())
-}
-
-async fn keys(session: Session) -> Result<String, SessionError> {
-    Ok(session.keys().await?.join(","))
-}
-
-async fn vary_already_set(
-    session: Session,
-) -> Result<([(header::HeaderName, &'static str); 1], String), SessionError> {
-    let value = session.get::<String>("a").await?.unwrap_or_default();
-    Ok(([(header::VARY, "cookie")], value))
-}
-
-/// Writes the session and sets the app's own caching header: `cache-control` or
-/// `expires`.
-async fn own_caching(
-    session: Session,
-    Path(name): Path<String>,
-) -> Result<([(header::HeaderName, &'static str); 1], &'static str), SessionError> {
-    session.insert("a", &"1").await?;
-    let own = match name.as_str() {
-        "expires" => (header::EXPIRES, "Thu, 01 Jan 2099 00:00:00 GMT"),
-        _ => (header::CACHE_CONTROL, "public, max-age=60"),
-    };
-    Ok(([own], "set"))
-}
-
-async fn slow_set(
-    State(gate): State<Arc<Gate>>,
-    session: Session,
-    Path((key, value)): Path<(String, String)>,
-) -> Result<&'static str, SessionError> {
-    session.get::<String>(&key).await?;
-    gate.entered.notify_one();
-    gate.release.notified().await;
-    session.insert(&key, &value).await?;
-    Ok("set")
-}
-
-async fn slow_read(
-    State(gate): State<Arc<Gate>>,
-    session: Session,
-    Path(key): Path<String>,
-) -> Result<String, SessionError> {
-    let value = session.get::<String>(&key).await?;
-    gate.entered.notify_one();
-    gate.release.notified().await;
-    Ok(value.unwrap_or_else(|| "<none>".to_owned()))
-}
-
-/// Loads the session, waits at the gate, then rotates the id; answers with the new id.
-async fn slow_cycle(
-    State(gate): State<Arc<Gate>>,
-    session: Session,
-) -> Result<String, SessionError> {
-    session.get::<String>("user").await?;
-    gate.entered.notify_one();
-    gate.release.notified().await;
-    session.cycle_id().await?;
-    Ok(session.id().await?.to_string())
-}
-
-/// Flask's `session.pop(key)`.
-async fn take(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
-    Ok(session
-        .take::<String>(&key)
-        .await?
-        .unwrap_or_else(|| "<none>".to_owned()))
-}
-
-/// A logout followed by a flash message.
-async fn clear_then_set(
-    session: Session,
-    Path((key, value)): Path<(String, String)>,
-) -> Result<&'static str, SessionError> {
-    session.clear().await?;
-    session.insert(&key, &value).await?;
-    Ok("set")
-}
-
-async fn destroy(session: Session) -> Result<&'static str, SessionError> {
-    session.destroy().await?;
-    Ok("destroyed")
 }
 
 /// Log lines captured from `tracing` while the guard lives (current-thread tests only).

@@ -1,6 +1,5 @@
 //! Forged and malformed cookies: treated as no session, never a store lookup, never a panic.
 
-use axum::body::Body;
 use http::{HeaderValue, Request, header};
 use sessionkit::Id;
 
@@ -15,7 +14,7 @@ async fn assert_no_session(app: &TestApp, cookie: &[u8], what: &str) {
             header::COOKIE,
             HeaderValue::from_bytes(cookie).expect("a valid header"),
         )
-        .body(Body::empty())
+        .body(())
         .unwrap();
     let response = app.send(request).await;
     assert_eq!(response.status, 200, "{what}");

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum_core::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
-use sessionkit_core::Error;
+use sessionkit_core::{Error, ErrorResponse};
 
 /// A session error returned by a handler (`Result<_, SessionError>` lets handlers use `?`
 /// on every [`Session`](crate::Session) call).
@@ -50,17 +50,17 @@ impl IntoResponse for SessionError {
     }
 }
 
-/// The default response to a session error: `503` with `Retry-After: 1` for an
-/// unavailable or slow store, `500` otherwise, with an empty body.
+/// The default response to a session error, as [`ErrorResponse`] decides it: `503` with
+/// `Retry-After: 1` for an unavailable or slow store, `500` otherwise, with an empty body.
 pub fn default_error_response<B: Default>(error: &Error) -> http::Response<B> {
+    let answer = ErrorResponse::for_error(error);
     let mut response = http::Response::new(B::default());
-    if error.is_unavailable() {
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(seconds) = answer.retry_after {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    } else {
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
     }
     response
 }

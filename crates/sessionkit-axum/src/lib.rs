@@ -31,6 +31,7 @@
 
 mod error;
 mod extract;
+mod headers;
 mod layer;
 mod service;
 

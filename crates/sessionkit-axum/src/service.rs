@@ -5,13 +5,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::header::{CACHE_CONTROL, COOKIE, EXPIRES, SET_COOKIE, VARY};
+use http::header::COOKIE;
 use http::{HeaderValue, Request, Response};
 use sessionkit_core::{Error, Session, Sessions};
 use tower_service::Service;
 
 use crate::default_error_response;
 use crate::error::SessionFailure;
+use crate::headers::Headers;
 use crate::layer::ErrorHandler;
 
 /// The service made by [`SessionLayer`](crate::SessionLayer).
@@ -114,43 +115,10 @@ async fn write_back<B: Default>(
             return error_response(&error);
         }
     };
-    // A response that sets the session cookie must not be replayed by a shared cache; the
-    // rule (and its respect for the app's own caching headers) is the core's.
-    let headers = response.headers();
-    let has_cache_headers = headers.contains_key(CACHE_CONTROL) || headers.contains_key(EXPIRES);
-    if let Some(value) = outcome.cache_control(has_cache_headers) {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(value));
-    }
-    if let Some(cookie) = outcome.set_cookie {
-        match HeaderValue::try_from(cookie) {
-            Ok(value) => {
-                response.headers_mut().append(SET_COOKIE, value);
-            }
-            Err(e) => {
-                let error = Error::Encode(Box::new(e));
-                tracing::error!(?error, "session cookie is not a valid header value");
-                return error_response(&error);
-            }
-        }
-    }
-    if outcome.accessed && !varies_by_cookie(&response) {
-        response
-            .headers_mut()
-            .append(VARY, HeaderValue::from_static("Cookie"));
+    // Set-Cookie, Cache-Control and Vary: the core decides, once for every adapter.
+    if let Err(error) = outcome.apply_to(&mut Headers(response.headers_mut())) {
+        tracing::error!(?error, "session cookie is not a valid header value");
+        return error_response(&error);
     }
     response
-}
-
-/// Whether the response already says it varies by `Cookie` (or by everything).
-fn varies_by_cookie<B>(response: &Response<B>) -> bool {
-    response
-        .headers()
-        .get_all(VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"))
 }

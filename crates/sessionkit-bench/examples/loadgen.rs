@@ -1,6 +1,7 @@
 //! The load generator: runs each server in turn against a private Redis, for several rounds,
 //! and prints per endpoint: requests/s, p50/p99 latency, server CPU per request, Redis
-//! commands per request, and the session overhead over the same framework without sessions.
+//! commands per request, and the session overhead over the same framework without sessions;
+//! then, per framework, sessionkit's ratios against its peer, taken within each round.
 //!
 //! Run it through `scripts/bench` (which builds everything in release mode first).
 //! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000).
@@ -18,9 +19,14 @@ use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-const SERVERS: [(&str, &str, Framework); 5] = [
-    ("sessionkit", "server_sessionkit", Framework::Axum),
+const SERVERS: [(&str, &str, Framework); 6] = [
+    ("sessionkit (axum)", "server_sessionkit", Framework::Axum),
     ("tower-sessions", "server_tower_sessions", Framework::Axum),
+    (
+        "sessionkit (actix-web)",
+        "server_sessionkit_actix",
+        Framework::Actix,
+    ),
     ("actix-session", "server_actix_session", Framework::Actix),
     ("axum (no sessions)", "server_axum_plain", Framework::Axum),
     (
@@ -36,6 +42,25 @@ const ENDPOINTS: [&str; 3] = ["/", "/read", "/static"];
 enum Framework {
     Axum,
     Actix,
+}
+
+impl Framework {
+    /// The same framework without sessions, whose cost the session overhead subtracts.
+    fn plain(self) -> &'static str {
+        match self {
+            Self::Axum => "axum (no sessions)",
+            Self::Actix => "actix-web (no sessions)",
+        }
+    }
+
+    /// The framework `name` runs on.
+    fn of(name: &str) -> Self {
+        SERVERS
+            .iter()
+            .find(|(server, _, _)| *server == name)
+            .map(|(_, _, framework)| *framework)
+            .expect("a server of SERVERS")
+    }
 }
 
 fn setting(name: &str, default: usize) -> usize {
@@ -399,10 +424,7 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
         println!("|---|---|---|---|---|---|---|---|");
         for (name, _, framework) in SERVERS {
             let runs: Vec<&Run> = (0..rounds).map(|r| &results[&(r, name, e)]).collect();
-            let plain = match framework {
-                Framework::Axum => "axum (no sessions)",
-                Framework::Actix => "actix-web (no sessions)",
-            };
+            let plain = framework.plain();
             let overhead: Vec<f64> = (0..rounds)
                 .map(|r| {
                     results[&(r, name, e)].cpu_per_request()
@@ -424,25 +446,32 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
         if *path != "/static" {
             let ratio = |f: &dyn Fn(usize) -> f64| median((0..rounds).map(f).collect());
             let over = |r: usize, name: &str| {
-                let plain = if name == "actix-session" {
-                    "actix-web (no sessions)"
-                } else {
-                    "axum (no sessions)"
-                };
+                let plain = Framework::of(name).plain();
                 results[&(r, name, e)].cpu_per_request() - results[&(r, plain, e)].cpu_per_request()
             };
+            let rps = |r: usize, name: &str| results[&(r, name, e)].rps();
+            // Each ratio is taken within one round (the same machine state), then the median
+            // over the rounds.
             let vs_best_peer = ratio(&|r| {
-                over(r, "sessionkit") / over(r, "tower-sessions").min(over(r, "actix-session"))
+                over(r, "sessionkit (axum)")
+                    / over(r, "tower-sessions").min(over(r, "actix-session"))
             });
-            let vs_tower_rps = ratio(&|r| {
-                results[&(r, "sessionkit", e)].rps() / results[&(r, "tower-sessions", e)].rps()
-            });
-            let vs_actix_rps = ratio(&|r| {
-                results[&(r, "sessionkit", e)].rps() / results[&(r, "actix-session", e)].rps()
+            let vs_tower_rps = ratio(&|r| rps(r, "sessionkit (axum)") / rps(r, "tower-sessions"));
+            let vs_actix_rps = ratio(&|r| rps(r, "sessionkit (axum)") / rps(r, "actix-session"));
+            println!(
+                "\nmedian per-round ratios, axum: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5); \
+                 req/s vs tower-sessions = {vs_tower_rps:.2} (target >= 1.2); req/s vs actix-session = {vs_actix_rps:.2}"
+            );
+            let actix_rps = ratio(&|r| rps(r, "sessionkit (actix-web)") / rps(r, "actix-session"));
+            let actix_over =
+                ratio(&|r| over(r, "sessionkit (actix-web)") / over(r, "actix-session"));
+            let actix_p50 = ratio(&|r| {
+                results[&(r, "sessionkit (actix-web)", e)].percentile(0.5)
+                    / results[&(r, "actix-session", e)].percentile(0.5)
             });
             println!(
-                "\nmedian per-round ratios: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5); \
-                 req/s vs tower-sessions = {vs_tower_rps:.2} (target >= 1.2); req/s vs actix-session = {vs_actix_rps:.2}"
+                "median per-round ratios, actix-web: sessionkit / actix-session: req/s = {actix_rps:.2}, \
+                 session overhead = {actix_over:.2}, p50 = {actix_p50:.2}"
             );
             for (name, _, _) in SERVERS {
                 let breakdown = &results[&(0, name, e)].redis;

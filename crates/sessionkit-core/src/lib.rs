@@ -14,6 +14,8 @@
 //! - [`redact_url`]: passwords hidden before a URL reaches an error, a log line or `Debug`.
 //! - [`Sessions`] and [`Session`]: the framework-neutral request lifecycle that web adapters
 //!   drive: lazy loading, sliding expiry, merge of concurrent writes, cookies, signing.
+//! - [`Outcome::apply_to`], [`ResponseHeaders`] and [`ErrorResponse`]: what an adapter
+//!   writes into the response, decided here once for every framework.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
@@ -39,7 +41,9 @@ pub use config_key::ConfigKey;
 pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind};
 pub use id::Id;
-pub use lifecycle::{Action, CREATED_KEY, Outcome, PERMANENT_KEY, Session, Sessions};
+pub use lifecycle::{
+    Action, CREATED_KEY, ErrorResponse, Outcome, PERMANENT_KEY, ResponseHeaders, Session, Sessions,
+};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
 pub use redact::redact_url;

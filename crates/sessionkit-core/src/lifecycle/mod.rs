@@ -1,7 +1,9 @@
 //! The framework-neutral request lifecycle: from the incoming cookie to a lazily loaded
 //! [`Session`], and after the handler, to one store call and the `Set-Cookie` to send.
 
+mod error_response;
 mod finish;
+mod headers;
 mod outcome;
 #[cfg(test)]
 mod outcome_tests;
@@ -10,6 +12,8 @@ mod sessions;
 mod shared;
 mod state;
 
+pub use error_response::ErrorResponse;
+pub use headers::ResponseHeaders;
 pub use outcome::{Action, Outcome};
 pub use session::Session;
 pub use sessions::Sessions;

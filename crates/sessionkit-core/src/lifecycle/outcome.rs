@@ -1,6 +1,9 @@
-//! What the lifecycle decided for one request.
+//! What the lifecycle decided for one request, and how it is written into the response.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::{Error, ResponseHeaders};
 
 /// `Cache-Control` for a response that sets the session cookie: no shared cache may store
 /// it, and no cache may reuse its `Set-Cookie` without revalidating.
@@ -30,8 +33,8 @@ pub enum Action {
     Gone,
 }
 
-/// The lifecycle's decision for one request: what it did, the cookie to send, and (through
-/// [`Outcome::cache_control`]) the caching header that must go with it.
+/// The lifecycle's decision for one request: what it did and the cookie to send; a web
+/// adapter writes it into the response with [`Outcome::apply_to`].
 ///
 /// Its `Debug` shows the cookie without its value (the session id).
 #[derive(Clone, PartialEq, Eq)]
@@ -46,16 +49,35 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The `Cache-Control` value a web adapter adds to the response, if any.
+    /// Writes the outcome into the response's headers: what every web adapter does once the
+    /// session is finished.
     ///
-    /// A response that carries the session `Set-Cookie` must not be stored by a shared
-    /// cache and replayed to other users with that cookie (the class of Flask's
-    /// CVE-2023-30861). So when there is a `set_cookie` and the application set no caching
-    /// headers of its own, this is `private, no-cache="Set-Cookie"`; otherwise `None`.
-    /// `has_cache_headers` says whether the response already has `Cache-Control` or
-    /// `Expires`: an application's own caching decision is left alone.
+    /// - `Set-Cookie`, when there is a cookie to send (added to any the app set).
+    /// - `Cache-Control: private, no-cache="Set-Cookie"` with that cookie, unless the app
+    ///   set `Cache-Control` or `Expires` itself: a response carrying the session cookie
+    ///   must not be stored by a shared cache and replayed to other users (the class of
+    ///   Flask's CVE-2023-30861), and an application's own caching decision is left alone.
+    /// - `Vary: Cookie` when the handler accessed the session, unless the response already
+    ///   varies by `Cookie` (or by `*`).
     ///
     /// ```
+    /// # use std::borrow::Cow;
+    /// # use sessionkit_core::{BoxError, ResponseHeaders};
+    /// # #[derive(Default)]
+    /// # struct Headers(Vec<(&'static str, Vec<u8>)>);
+    /// # impl ResponseHeaders for Headers {
+    /// #     fn values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+    /// #         self.0.iter().filter(move |(n, _)| *n == name).map(|(_, v)| v.as_slice())
+    /// #     }
+    /// #     fn insert(&mut self, name: &'static str, value: &'static str) {
+    /// #         self.0.retain(|(n, _)| *n != name);
+    /// #         self.0.push((name, value.as_bytes().to_vec()));
+    /// #     }
+    /// #     fn append(&mut self, name: &'static str, value: Cow<'static, str>) -> Result<(), BoxError> {
+    /// #         self.0.push((name, value.into_owned().into_bytes()));
+    /// #         Ok(())
+    /// #     }
+    /// # }
     /// use sessionkit_core::{MemoryStore, SessionConfig, Sessions};
     ///
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -63,14 +85,35 @@ impl Outcome {
     /// let session = sessions.start([]);
     /// session.insert("user", &"ada").await?;
     /// let outcome = sessions.finish(&session).await?;
-    /// assert!(outcome.set_cookie.is_some());
-    /// assert_eq!(outcome.cache_control(false), Some(r#"private, no-cache="Set-Cookie""#));
-    /// assert_eq!(outcome.cache_control(true), None);
+    ///
+    /// let mut headers = Headers::default(); // the framework's header map, seen as ResponseHeaders
+    /// outcome.apply_to(&mut headers)?;
+    /// let names: Vec<&str> = headers.0.iter().map(|(name, _)| *name).collect();
+    /// assert_eq!(names, ["cache-control", "set-cookie", "vary"]);
     /// # Ok::<(), sessionkit_core::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn cache_control(&self, has_cache_headers: bool) -> Option<&'static str> {
-        (self.set_cookie.is_some() && !has_cache_headers).then_some(SET_COOKIE_CACHE_CONTROL)
+    ///
+    /// # Errors
+    /// [`Error::Encode`] when the framework refuses the cookie as a header value; the
+    /// adapter then answers with an error response instead.
+    pub fn apply_to(self, headers: &mut impl ResponseHeaders) -> Result<(), Error> {
+        if let Some(cookie) = self.set_cookie {
+            let has_cache_headers = headers.values("cache-control").next().is_some()
+                || headers.values("expires").next().is_some();
+            if !has_cache_headers {
+                headers.insert("cache-control", SET_COOKIE_CACHE_CONTROL);
+            }
+            headers
+                .append("set-cookie", Cow::Owned(cookie))
+                .map_err(Error::Encode)?;
+        }
+        if self.accessed && !varies_by_cookie(headers) {
+            headers
+                .append("vary", Cow::Borrowed("Cookie"))
+                .map_err(Error::Encode)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn untouched() -> Self {
@@ -88,6 +131,16 @@ impl Outcome {
             accessed: true,
         }
     }
+}
+
+/// Whether the response already says it varies by `Cookie` (or by everything).
+fn varies_by_cookie(headers: &impl ResponseHeaders) -> bool {
+    headers
+        .values("vary")
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|v| v == "*" || v.eq_ignore_ascii_case("cookie"))
 }
 
 impl fmt::Debug for Outcome {
@@ -109,18 +162,101 @@ impl fmt::Debug for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BoxError;
+
+    /// A header list in order, as a framework keeps it.
+    #[derive(Default)]
+    struct Headers(Vec<(&'static str, String)>);
+
+    impl Headers {
+        fn with(pairs: &[(&'static str, &str)]) -> Self {
+            Self(pairs.iter().map(|(n, v)| (*n, (*v).to_owned())).collect())
+        }
+        fn get_all(&self, name: &str) -> Vec<&str> {
+            self.0
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        }
+    }
+
+    impl ResponseHeaders for Headers {
+        fn values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+            self.0
+                .iter()
+                .filter(move |(n, _)| *n == name)
+                .map(|(_, v)| v.as_bytes())
+        }
+        fn insert(&mut self, name: &'static str, value: &'static str) {
+            self.0.retain(|(n, _)| *n != name);
+            self.0.push((name, value.to_owned()));
+        }
+        fn append(&mut self, name: &'static str, value: Cow<'static, str>) -> Result<(), BoxError> {
+            if value.contains('\n') {
+                return Err("not a header value".into());
+            }
+            self.0.push((name, value.into_owned()));
+            Ok(())
+        }
+    }
 
     fn with_cookie(set_cookie: Option<&str>) -> Outcome {
         Outcome::new(Action::Saved, set_cookie.map(str::to_owned))
     }
 
     #[test]
-    fn cache_control_only_with_a_cookie_and_no_caching_headers() {
-        let cookie = with_cookie(Some("session=abc; Path=/"));
-        assert_eq!(cookie.cache_control(false), Some(SET_COOKIE_CACHE_CONTROL));
-        assert_eq!(cookie.cache_control(true), None);
-        assert_eq!(with_cookie(None).cache_control(false), None);
-        assert_eq!(Outcome::untouched().cache_control(false), None);
+    fn a_cookie_comes_with_cache_control_unless_the_app_has_caching_headers() {
+        let mut plain = Headers::default();
+        with_cookie(Some("session=abc; Path=/"))
+            .apply_to(&mut plain)
+            .unwrap();
+        assert_eq!(plain.get_all("cache-control"), [SET_COOKIE_CACHE_CONTROL]);
+        assert_eq!(plain.get_all("set-cookie"), ["session=abc; Path=/"]);
+
+        for own in ["cache-control", "expires"] {
+            let mut headers = Headers::with(&[(own, "x")]);
+            with_cookie(Some("session=abc"))
+                .apply_to(&mut headers)
+                .unwrap();
+            assert_eq!(
+                headers.get_all("cache-control").len(),
+                usize::from(own == "cache-control")
+            );
+        }
+    }
+
+    #[test]
+    fn no_cookie_no_cache_control_and_untouched_adds_nothing() {
+        let mut headers = Headers::default();
+        with_cookie(None).apply_to(&mut headers).unwrap();
+        assert_eq!(headers.get_all("cache-control"), Vec::<&str>::new());
+        assert_eq!(headers.get_all("vary"), ["Cookie"]);
+
+        let mut headers = Headers::default();
+        Outcome::untouched().apply_to(&mut headers).unwrap();
+        assert!(headers.0.is_empty());
+    }
+
+    #[test]
+    fn vary_cookie_is_added_once() {
+        for already in ["cookie", "Accept, Cookie", "*"] {
+            let mut headers = Headers::with(&[("vary", already)]);
+            with_cookie(None).apply_to(&mut headers).unwrap();
+            assert_eq!(headers.get_all("vary"), [already]);
+        }
+        let mut headers = Headers::with(&[("vary", "Accept")]);
+        with_cookie(None).apply_to(&mut headers).unwrap();
+        assert_eq!(headers.get_all("vary"), ["Accept", "Cookie"]);
+    }
+
+    #[test]
+    fn a_cookie_the_framework_refuses_is_an_encode_error() {
+        let mut headers = Headers::default();
+        let err = with_cookie(Some("session=a\nb"))
+            .apply_to(&mut headers)
+            .unwrap_err();
+        assert!(matches!(err, Error::Encode(_)), "{err:?}");
     }
 
     #[test]

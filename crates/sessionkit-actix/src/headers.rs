@@ -1,0 +1,31 @@
+//! actix-web's `HeaderMap` as the lifecycle's [`ResponseHeaders`].
+
+use std::borrow::Cow;
+
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use sessionkit_core::{BoxError, ResponseHeaders};
+
+/// A response's header map, for [`Outcome::apply_to`](sessionkit_core::Outcome::apply_to).
+pub(crate) struct Headers<'a>(pub(crate) &'a mut HeaderMap);
+
+impl ResponseHeaders for Headers<'_> {
+    fn values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+        self.0.get_all(name).map(HeaderValue::as_bytes)
+    }
+
+    fn insert(&mut self, name: &'static str, value: &'static str) {
+        self.0.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+
+    fn append(&mut self, name: &'static str, value: Cow<'static, str>) -> Result<(), BoxError> {
+        let value = match value {
+            Cow::Borrowed(value) => HeaderValue::from_static(value),
+            Cow::Owned(value) => HeaderValue::try_from(value)?,
+        };
+        self.0.append(HeaderName::from_static(name), value);
+        Ok(())
+    }
+}
