@@ -5,7 +5,7 @@ use std::future::Future;
 use bytes::Bytes;
 use sessionkit_core::{Record, Version};
 use sqlx::query::Query;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, SqlStr, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, SqlStr, Type};
 
 /// A value bound to a statement's next placeholder.
 #[derive(Debug, Clone, Copy)]
@@ -24,21 +24,21 @@ pub(crate) trait Driver: sqlx::Database {
 
     /// Runs `sql` with `params` (in placeholder order) and returns the rows it changed.
     fn execute(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
 
     /// Runs `sql` with `params` and tells whether it returns a row.
     fn exists(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
 
     /// Runs `sql` with `params` and reads the `data, version` row it returns, if any.
     fn fetch_record(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Option<Record>, sqlx::Error>> + Send;
@@ -69,30 +69,30 @@ where
     }
 
     async fn execute(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> Result<u64, sqlx::Error> {
-        Ok(Self::query(sql, params).execute(pool).await?.rows())
+        Ok(Self::query(sql, params).execute(conn).await?.rows())
     }
 
     async fn exists(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> Result<bool, sqlx::Error> {
         Ok(Self::query(sql, params)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?
             .is_some())
     }
 
     async fn fetch_record(
-        pool: &Pool<Self>,
+        conn: &mut Self::Connection,
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> Result<Option<Record>, sqlx::Error> {
-        let Some(row) = Self::query(sql, params).fetch_optional(pool).await? else {
+        let Some(row) = Self::query(sql, params).fetch_optional(conn).await? else {
             return Ok(None);
         };
         let data: Vec<u8> = row.try_get(0)?;

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use sessionkit_core::{DynClock, Error, Id, Record, SessionStore, Version};
+use sqlx::pool::PoolConnection;
 use sqlx::{Pool, SqlStr};
 
 use crate::dialect::{Statements, sql};
@@ -77,8 +78,13 @@ impl<D: Dialect> SqlStore<D> {
     /// # Errors
     /// Database failures.
     pub async fn migrate(&self) -> Result<(), Error> {
+        let mut conn = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| from_sqlx(D::NAME, e))?;
         for statement in self.ddl() {
-            D::Database::execute(self.pool(), &sql(statement), &[])
+            D::Database::execute(&mut conn, &sql(statement), &[])
                 .await
                 .map_err(|e| from_sqlx(D::NAME, e))?;
         }
@@ -92,8 +98,23 @@ impl<D: Dialect> SqlStore<D> {
 
     /// Runs `sql` within the timeout and returns the rows it changed.
     pub(crate) async fn execute(&self, sql: &SqlStr, params: &[Param<'_>]) -> Result<u64, Error> {
-        self.bounded(D::Database::execute(self.pool(), sql, params))
-            .await
+        self.execute_raw(sql, params)
+            .await?
+            .map_err(|e| from_sqlx(D::NAME, e))
+    }
+
+    /// Like [`execute`](Self::execute), leaving sqlx's own error to the caller.
+    async fn execute_raw(
+        &self,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Result<u64, sqlx::Error>, Error> {
+        let mut call = self.connection().await?;
+        let limit = call.limit;
+        let outcome = limit
+            .bounded(D::Database::execute(call.conn(), sql, params))
+            .await;
+        call.finish(outcome)
     }
 
     /// Runs `sql` within the timeout and reads the record it returns, if any.
@@ -102,42 +123,103 @@ impl<D: Dialect> SqlStore<D> {
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> Result<Option<Record>, Error> {
-        self.bounded(D::Database::fetch_record(self.pool(), sql, params))
-            .await
-    }
-
-    /// Runs `call` within the store's timeout, mapping its error.
-    async fn bounded<T>(
-        &self,
-        call: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T, Error> {
-        self.within(call).await?.map_err(|e| from_sqlx(D::NAME, e))
-    }
-
-    /// Runs `call` within the store's timeout, leaving its own error to the caller.
-    async fn within<T>(
-        &self,
-        call: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<Result<T, sqlx::Error>, Error> {
-        let after = self.inner.timeout;
-        tokio::time::timeout(after, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                backend: D::NAME,
-                after,
-            })
+        let mut call = self.connection().await?;
+        let limit = call.limit;
+        let outcome = limit
+            .bounded(D::Database::fetch_record(call.conn(), sql, params))
+            .await;
+        call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
     /// Why a version-guarded write changed no row: the record is gone, or another version
     /// is live.
     async fn unsaved(&self, key: &str, now: i64) -> Error {
         let params = [Text(key), Int(now)];
-        let live = D::Database::exists(self.pool(), &self.inner.sql.live_version, &params);
-        match self.bounded(live).await {
+        let live = async {
+            let mut call = self.connection().await?;
+            let (limit, sql) = (call.limit, &self.inner.sql.live_version);
+            let outcome = limit
+                .bounded(D::Database::exists(call.conn(), sql, &params))
+                .await;
+            call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
+        };
+        match live.await {
             Ok(false) => Error::Gone,
             Ok(true) => Error::Conflict,
             Err(e) => e,
         }
+    }
+
+    /// A pooled connection for one call, acquired within the store's timeout; the call
+    /// must end by the same deadline.
+    async fn connection(&self) -> Result<Call<D::Database>, Error> {
+        let limit = Limit {
+            deadline: tokio::time::Instant::now() + self.inner.timeout,
+            after: self.inner.timeout,
+            backend: D::NAME,
+        };
+        let conn = limit
+            .bounded(self.pool().acquire())
+            .await?
+            .map_err(|e| from_sqlx(D::NAME, e))?;
+        Ok(Call {
+            conn: Some(conn),
+            limit,
+            done: false,
+        })
+    }
+}
+
+/// One call on one pooled connection. A connection whose call did not finish (it timed
+/// out, or the caller went away) is dropped, never returned to the pool: its reply may
+/// still be on the way, and the pool would hand it out, or wait on it, again.
+struct Call<DB: sqlx::Database> {
+    conn: Option<PoolConnection<DB>>,
+    limit: Limit,
+    done: bool,
+}
+
+impl<DB: sqlx::Database> Call<DB> {
+    fn conn(&mut self) -> &mut DB::Connection {
+        self.conn.as_mut().expect("held until drop")
+    }
+
+    /// The call's outcome; a connection whose call finished goes back to the pool.
+    fn finish<T>(mut self, outcome: Result<T, Error>) -> Result<T, Error> {
+        self.done = outcome.is_ok();
+        outcome
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Call<DB> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Some(conn) = self.conn.take()
+        {
+            // Out of the pool at once (the pool may open a replacement), and the socket
+            // closed without a goodbye that could itself wait on the broken network.
+            drop(conn.detach());
+        }
+    }
+}
+
+/// The deadline of one store call.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    deadline: tokio::time::Instant,
+    after: Duration,
+    backend: &'static str,
+}
+
+impl Limit {
+    /// Runs `call` until the deadline; its own error is left to the caller.
+    async fn bounded<T>(self, call: impl Future<Output = T>) -> Result<T, Error> {
+        tokio::time::timeout_at(self.deadline, call)
+            .await
+            .map_err(|_| Error::Timeout {
+                backend: self.backend,
+                after: self.after,
+            })
     }
 }
 
@@ -155,8 +237,7 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
             // A plain insert; on a duplicate key, the take-over of an expired row.
             Some(take_over) => {
                 let params = [Text(&key), Bytes(payload), Int(expires)];
-                let insert = D::Database::execute(self.pool(), &sql.create, &params);
-                match self.within(insert).await? {
+                match self.execute_raw(&sql.create, &params).await? {
                     Ok(inserted) => inserted,
                     Err(e) if is_unique_violation(&e) => {
                         let params = [Bytes(payload), Int(expires), Text(&key), Int(now)];

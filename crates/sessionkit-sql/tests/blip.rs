@@ -1,14 +1,14 @@
-//! A network blip between the store and PostgreSQL or MariaDB (a proxy that swallows or
-//! holds bytes without resetting anything): calls fail within the timeout, the same store
-//! serves again within seconds of healing, and every reply reaches its own call. Only the
-//! public API: the store over an sqlx pool that connects through the proxy.
+//! A network blip between the store and PostgreSQL or MariaDB (a route that holds bytes
+//! without resetting anything, then delivers them late, as TCP does once a dropped route
+//! comes back): calls fail within the timeout, the same store serves again within seconds
+//! of healing, and every reply reaches its own call. A connection whose call timed out is
+//! dropped, never returned to the pool. Only the public API: the store over an sqlx pool
+//! that connects through the proxy.
 //!
-//! Not tested here: a blip shorter than the timeout that destroys bytes (the proxy's
-//! `Blackhole`, healed before the timeout). sqlx pings every connection it takes back into
-//! its pool, without a deadline; a ping whose bytes were destroyed waits for ever and keeps
-//! its pool slot, so such a pool can starve. Real TCP never destroys bytes of a live
-//! connection (it retransmits them, which `Stall` models), so this needs a broken
-//! middlebox; the README's SQL section says so.
+//! Not tested here: a middlebox that destroys bytes of a live connection (the proxy's
+//! `Blackhole`). sqlx pings every connection it takes back into its pool, without a
+//! deadline; a ping sent into such a hole waits for ever and keeps its pool slot, so the
+//! pool can starve. Real TCP retransmits instead; the README's SQL section says so.
 
 use std::time::Duration;
 
@@ -19,8 +19,8 @@ use sessionkit_sql::{MySqlStore, PostgresStore, sqlx};
 use sessionkit_testkit::recovery::survives_a_blip;
 use sessionkit_testkit::{Fault, FaultProxy};
 
-const TIMEOUT: Duration = Duration::from_millis(300);
-const MARGIN: Duration = Duration::from_millis(400);
+const TIMEOUT: Duration = Duration::from_secs(1);
+const MARGIN: Duration = Duration::from_millis(500);
 
 fn unique_table() -> String {
     let random: String = Id::random()
@@ -85,27 +85,11 @@ async fn drop_mariadb_table(store: MySqlStore) {
 }
 
 #[tokio::test]
-async fn postgres_recovers_from_a_blackhole() {
-    let (proxies, store) = postgres().await;
-    let blip = survives_a_blip(&store, &proxies, Fault::Blackhole, TIMEOUT, MARGIN).await;
-    println!("{blip:?}");
-    drop_postgres_table(store).await;
-}
-
-#[tokio::test]
 async fn postgres_recovers_from_a_stall() {
     let (proxies, store) = postgres().await;
     let blip = survives_a_blip(&store, &proxies, Fault::Stall, TIMEOUT, MARGIN).await;
     println!("{blip:?}");
     drop_postgres_table(store).await;
-}
-
-#[tokio::test]
-async fn mariadb_recovers_from_a_blackhole() {
-    let (proxies, store) = mariadb().await;
-    let blip = survives_a_blip(&store, &proxies, Fault::Blackhole, TIMEOUT, MARGIN).await;
-    println!("{blip:?}");
-    drop_mariadb_table(store).await;
 }
 
 #[tokio::test]
