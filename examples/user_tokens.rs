@@ -14,7 +14,9 @@ use sessionkit::{Config, ConfigBuilder, Id, SessionData};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sessionkit::Error> {
     let lifetime = Duration::from_secs(2);
-    let config: Config = ConfigBuilder::from_env()?.lifetime(lifetime).build()?;
+    let config: Config = ConfigBuilder::from_env()?
+        .session(|s| s.lifetime = lifetime)
+        .build()?;
     let store = sessionkit::connect(&config).await?;
     let codec = config.session().codec;
     println!("store: {store:?}, tokens live {lifetime:?}");

@@ -36,8 +36,10 @@ pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(300);
 ///
 /// let config = Config::builder()
 ///     .session_type(SessionType::Memory)
-///     .lifetime(Duration::from_secs(3600))
-///     .cookie_name("app_session")
+///     .session(|s| {
+///         s.lifetime = Duration::from_secs(3600);
+///         s.cookie.name = "app_session".to_owned();
+///     })
 ///     .build()?;
 /// assert_eq!(config.session().cookie.name, "app_session");
 ///
@@ -351,121 +353,27 @@ impl ConfigBuilder {
         self
     }
 
-    /// The limit on each store call (`SESSION_STORE_TIMEOUT`).
-    pub fn store_timeout(mut self, timeout: Duration) -> Self {
-        self.config.session.store_timeout = timeout;
-        self
-    }
-
-    /// Whether new sessions are permanent (`SESSION_PERMANENT`).
-    pub fn permanent(mut self, permanent: bool) -> Self {
-        self.config.session.permanent = permanent;
-        self
-    }
-
-    /// The session lifetime (`PERMANENT_SESSION_LIFETIME`).
-    pub fn lifetime(mut self, lifetime: Duration) -> Self {
-        self.config.session.lifetime = lifetime;
-        self
-    }
-
-    /// How long a session may live from its creation, whatever its activity
-    /// (`SESSION_ABSOLUTE_LIFETIME`).
-    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
-        self.config.session.absolute_lifetime = Some(lifetime);
-        self
-    }
-
-    /// The largest encoded session, in bytes (`SESSION_MAX_SIZE`).
-    pub fn max_size(mut self, bytes: usize) -> Self {
-        self.config.session.max_size = bytes;
-        self
-    }
-
-    /// The session keys whose removal is a logout (`SESSION_AUTH_KEYS`).
-    pub fn auth_keys<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
-        self.config.session.auth_keys = keys.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Whether reads slide the expiry (`SESSION_REFRESH_EACH_REQUEST`).
-    pub fn refresh_each_request(mut self, refresh: bool) -> Self {
-        self.config.session.refresh_each_request = refresh;
-        self
-    }
-
-    /// The stored format (`SESSION_SERIALIZATION_FORMAT`).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.config.session.codec = codec;
-        self
-    }
-
-    /// The cookie name (`SESSION_COOKIE_NAME`).
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.config.session.cookie.name = name.into();
-        self
-    }
-
-    /// The cookie `Domain` (`SESSION_COOKIE_DOMAIN`).
-    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
-        self.config.session.cookie.domain = Some(domain.into());
-        self
-    }
-
-    /// The cookie `Path` (`SESSION_COOKIE_PATH`).
-    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
-        self.config.session.cookie.path = path.into();
-        self
-    }
-
-    /// The cookie `HttpOnly` flag (`SESSION_COOKIE_HTTPONLY`).
-    pub fn cookie_http_only(mut self, http_only: bool) -> Self {
-        self.config.session.cookie.http_only = http_only;
-        self
-    }
-
-    /// The cookie `Secure` flag (`SESSION_COOKIE_SECURE`).
-    pub fn cookie_secure(mut self, secure: bool) -> Self {
-        self.config.session.cookie.secure = secure;
-        self
-    }
-
-    /// The cookie `SameSite` attribute (`SESSION_COOKIE_SAMESITE`).
-    pub fn cookie_same_site(mut self, same_site: SameSite) -> Self {
-        self.config.session.cookie.same_site = same_site;
-        self
-    }
-
-    /// The cookie `Partitioned` flag (`SESSION_COOKIE_PARTITIONED`).
-    pub fn cookie_partitioned(mut self, partitioned: bool) -> Self {
-        self.config.session.cookie.partitioned = partitioned;
-        self
-    }
-
-    /// Sign the cookie's id with `key` (`SESSION_USE_SIGNER` + `SECRET_KEY`): at least
-    /// [`SecretKey::MIN_LEN`] (32) bytes with the default signer format; a shorter key is
-    /// accepted, with a warning, for `SESSION_SIGNER_FORMAT=itsdangerous` (a Flask app's
-    /// existing key).
-    pub fn signer(mut self, key: SecretKey) -> Self {
-        self.config.session.use_signer = true;
-        self.config.session.secret_key = Some(key);
-        self
-    }
-
-    /// The signed-cookie format (`SESSION_SIGNER_FORMAT`).
-    pub fn signer_format(mut self, format: sessionkit_core::SignerFormat) -> Self {
-        self.config.session.signer_format = format;
-        self
-    }
-
-    /// Older keys still accepted when verifying (`SECRET_KEY_FALLBACKS`); each must be
-    /// non-empty, and as long as `SECRET_KEY` must be (see [`SessionConfig::validate`]).
+    /// Changes the session and cookie settings in place: the [`SessionConfig`] fields, each
+    /// documented with its key (`SESSION_PERMANENT`, `PERMANENT_SESSION_LIFETIME`,
+    /// `SESSION_COOKIE_*`, `SECRET_KEY`, ...).
     ///
-    /// In the environment, several keys are written as a JSON array of strings, which lets
-    /// a key contain a comma: `SECRET_KEY_FALLBACKS='["old1","old,2"]'`. A plain value is
-    /// one key, and may not contain a comma.
-    pub fn secret_key_fallbacks(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
-        self.config.session.secret_key_fallbacks = keys.into_iter().collect();
+    /// ```
+    /// use std::time::Duration;
+    /// use sessionkit::{Config, SecretKey};
+    ///
+    /// let config = Config::builder()
+    ///     .session(|s| {
+    ///         s.lifetime = Duration::from_secs(3600);
+    ///         s.cookie.secure = true;
+    ///         s.use_signer = true;
+    ///         s.secret_key = Some(SecretKey::new("a signing key of 32 bytes or more"));
+    ///     })
+    ///     .build()?;
+    /// assert!(config.session().cookie.secure);
+    /// # Ok::<(), sessionkit::Error>(())
+    /// ```
+    pub fn session(mut self, change: impl FnOnce(&mut SessionConfig)) -> Self {
+        change(&mut self.config.session);
         self
     }
 

@@ -277,7 +277,7 @@ fn lifetime_over_400_days_is_refused_naming_the_key() {
     );
     assert!(message.contains("400 days"), "{message}");
     let err = Config::builder()
-        .lifetime(Duration::MAX)
+        .session(|s| s.lifetime = Duration::MAX)
         .build()
         .unwrap_err();
     assert!(err.is_config(), "{err:?}");
@@ -474,15 +474,17 @@ fn debug_output_hides_secrets() {
 #[test]
 fn builder_is_validated_like_the_environment() {
     let err = Config::builder()
-        .cookie_name("bad name")
+        .session(|s| s.cookie.name = "bad name".into())
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("SESSION_COOKIE_NAME"));
     let err = Config::builder()
         .session_type(SessionType::Memory)
-        .cookie_secure(true)
-        .cookie_name("__Host-x")
-        .cookie_path("/x")
+        .session(|s| {
+            s.cookie.secure = true;
+            s.cookie.name = "__Host-x".into();
+            s.cookie.path = "/x".into();
+        })
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("SESSION_COOKIE_NAME"));

@@ -75,10 +75,8 @@ fn secret_key_errors_never_show_the_key() {
 #[test]
 fn builder_key_errors_never_show_the_key() {
     for builder in [
-        Config::builder().signer(SecretKey::new(SHORT_KEY)),
-        Config::builder()
-            .signer(SecretKey::new(LONG_KEY))
-            .secret_key_fallbacks([SecretKey::new(SHORT_KEY)]),
+        Config::builder().session(|s| signed(s, SHORT_KEY, None)),
+        Config::builder().session(|s| signed(s, LONG_KEY, Some(SHORT_KEY))),
     ] {
         assert_hidden("ConfigBuilder Debug", &format!("{builder:?}"));
         let err = builder.build().unwrap_err();
@@ -109,8 +107,7 @@ fn config_debug_never_shows_a_secret() {
         .redis_url(&redis)
         .sql_url(format!("mysql://root@db/app?pass={PASSWORD}"))
         .memcached_servers([memcached.as_str()])
-        .signer(SecretKey::new(LONG_KEY))
-        .secret_key_fallbacks([SecretKey::new(SHORT_KEY)]);
+        .session(|s| signed(s, LONG_KEY, Some(SHORT_KEY)));
     assert_hidden("ConfigBuilder Debug", &format!("{builder:?}"));
     for config in [
         from_pairs,
@@ -249,4 +246,11 @@ async fn sqlite_urls_never_show_the_password() {
         ],
     )
     .await;
+}
+
+/// Signs with `key`, accepting `fallback` too.
+fn signed(s: &mut sessionkit::SessionConfig, key: &str, fallback: Option<&str>) {
+    s.use_signer = true;
+    s.secret_key = Some(SecretKey::new(key));
+    s.secret_key_fallbacks = fallback.into_iter().map(SecretKey::new).collect();
 }
