@@ -168,44 +168,22 @@ impl TestStore {
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 async fn drop_sql_table(config: &Config) -> Result<(), Error> {
-    use sessionkit_sql::sqlx;
+    async fn drop<D: sessionkit_sql::Dialect>(url: &str, table: &str) -> Result<(), Error> {
+        let builder = sessionkit_sql::SqlStoreBuilder::<D>::connect(url).await?;
+        builder.table(table).build()?.drop_table().await
+    }
     let Some(url) = config.sql_url() else {
         return Ok(());
     };
-    let table = sessionkit_sql::TableName::new(config.sql_table())?;
-    let statement = || sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"));
-    let fail = |e: sqlx::Error| Error::Backend {
-        backend: "sql",
-        source: Box::new(e),
-    };
     match config.session_type() {
         #[cfg(feature = "postgres")]
-        SessionType::Postgres => {
-            let store = sessionkit_sql::PostgresStore::connect(url).await?;
-            sqlx::query(statement())
-                .execute(store.pool())
-                .await
-                .map_err(fail)?;
-        }
+        SessionType::Postgres => drop::<sessionkit_sql::Postgres>(url, config.sql_table()).await,
         #[cfg(feature = "mysql")]
-        SessionType::MySql => {
-            let store = sessionkit_sql::MySqlStore::connect(url).await?;
-            sqlx::query(statement())
-                .execute(store.pool())
-                .await
-                .map_err(fail)?;
-        }
+        SessionType::MySql => drop::<sessionkit_sql::MySql>(url, config.sql_table()).await,
         #[cfg(feature = "sqlite")]
-        SessionType::Sqlite => {
-            let store = sessionkit_sql::SqliteStore::connect(url).await?;
-            sqlx::query(statement())
-                .execute(store.pool())
-                .await
-                .map_err(fail)?;
-        }
-        _ => {}
+        SessionType::Sqlite => drop::<sessionkit_sql::Sqlite>(url, config.sql_table()).await,
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]

@@ -20,6 +20,16 @@ pub(crate) enum CasOutcome {
     Changed,
 }
 
+impl From<MutationStatus> for CasOutcome {
+    fn from(status: MutationStatus) -> Self {
+        match status {
+            MutationStatus::Applied => Self::Stored,
+            MutationStatus::NotFound => Self::NotFound,
+            _ => Self::Changed,
+        }
+    }
+}
+
 /// One memcached server.
 pub(crate) struct Node {
     address: String,
@@ -114,11 +124,7 @@ impl Node {
             .send()
             .await
             .map_err(|e| self.error(e))?;
-        Ok(match result.status {
-            MutationStatus::Applied => CasOutcome::Stored,
-            MutationStatus::NotFound => CasOutcome::NotFound,
-            _ => CasOutcome::Changed,
-        })
+        Ok(CasOutcome::from(result.status))
     }
 
     /// Moves the expiry of `key` without reading it; false when absent.
@@ -153,11 +159,7 @@ impl Node {
             .send()
             .await
             .map_err(|e| self.error(e))?;
-        Ok(match result.status {
-            MutationStatus::Applied => CasOutcome::Stored,
-            MutationStatus::NotFound => CasOutcome::NotFound,
-            _ => CasOutcome::Changed,
-        })
+        Ok(CasOutcome::from(result.status))
     }
 
     fn error(&self, error: ClientError) -> Error {

@@ -91,6 +91,15 @@ impl<D: Dialect> SqlStore<D> {
         Ok(())
     }
 
+    /// Drops the table: the inverse of [`migrate`](Self::migrate), for tests and teardown.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn drop_table(&self) -> Result<(), Error> {
+        let statement = sql(format!("DROP TABLE IF EXISTS {}", self.inner.table));
+        self.execute(&statement, &[]).await.map(drop)
+    }
+
     /// Unix milliseconds now, on the store's clock.
     pub(crate) fn now_ms(&self) -> i64 {
         unix_ms(self.inner.clock.now())
