@@ -93,31 +93,25 @@ impl FromStr for SessionType {
     /// # Ok::<(), sessionkit::Error>(())
     /// ```
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "memory" => Self::Memory,
-            "redis" => Self::Redis,
-            "memcached" => Self::Memcached,
-            "postgres" | "postgresql" => Self::Postgres,
-            "mysql" | "mariadb" => Self::MySql,
-            "sqlite" => Self::Sqlite,
-            flask_only @ ("filesystem" | "cachelib" | "mongodb" | "sqlalchemy" | "dynamodb") => {
-                return Err(Error::config(
-                    ConfigKey::SessionType,
-                    s,
-                    format!(
-                        "Flask-Session's `{flask_only}` type is not offered by sessionkit; \
-                         use one of memory, redis, memcached, postgres, mysql, sqlite"
-                    ),
-                ));
+        let lower = s.trim().to_ascii_lowercase();
+        let name = match lower.as_str() {
+            "postgresql" => "postgres",
+            "mariadb" => "mysql",
+            other => other,
+        };
+        if let Some(found) = Self::ALL.into_iter().find(|t| t.name() == name) {
+            return Ok(found);
+        }
+        let what = match name {
+            "filesystem" | "cachelib" | "mongodb" | "sqlalchemy" | "dynamodb" => {
+                format!("Flask-Session's `{name}` type is not offered by sessionkit")
             }
-            _ => {
-                return Err(Error::config(
-                    ConfigKey::SessionType,
-                    s,
-                    "unknown session type; use one of memory, redis, memcached, postgres, \
-                     mysql, sqlite",
-                ));
-            }
-        })
+            _ => "unknown session type".to_owned(),
+        };
+        Err(Error::config(
+            ConfigKey::SessionType,
+            s,
+            format!("{what}; use one of memory, redis, memcached, postgres, mysql, sqlite"),
+        ))
     }
 }
