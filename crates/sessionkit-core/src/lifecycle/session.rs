@@ -53,6 +53,24 @@ impl Session {
         }
     }
 
+    /// Whether the request's cookie carried a verified session id. Makes no store call:
+    /// the session it names may still turn out unknown or expired when it loads (see
+    /// [`is_new`](Session::is_new)).
+    pub fn has_cookie_id(&self) -> bool {
+        self.inner.cookie_id.is_some()
+    }
+
+    /// Whether no stored record was loaded for this request: there was no valid cookie, or
+    /// the session it named is unknown or expired. False after a logout or rotation of a
+    /// stored session.
+    ///
+    /// # Errors
+    /// Store failures while loading.
+    pub async fn is_new(&self) -> Result<bool, Error> {
+        self.with_loaded(|loaded| loaded.stored.is_none() && loaded.leaving.is_none())
+            .await
+    }
+
     /// Reads `key` as a `T`.
     ///
     /// # Errors
