@@ -62,6 +62,9 @@ mod session_type;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+#[cfg(feature = "tower-sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
+pub mod tower_sessions;
 
 pub use config::{
     Config, ConfigBuilder, DEFAULT_CLEANUP_INTERVAL, DEFAULT_MEMCACHED_SERVER, DEFAULT_REDIS_URL,

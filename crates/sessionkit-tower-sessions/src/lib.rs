@@ -13,8 +13,7 @@
 //! use std::sync::Arc;
 //! use axum::{Router, routing::get};
 //! use sessionkit_core::{MemoryStore, SessionConfig};
-//! use sessionkit_tower_sessions::TowerSessionsLayer;
-//! use tower_sessions_core::Session; // what tower-sessions re-exports as `tower_sessions::Session`
+//! use sessionkit_tower_sessions::{Session, TowerSessionsLayer};
 //!
 //! async fn counter(session: Session) -> String {
 //!     let n: u64 = session.get("n").await.unwrap().unwrap_or(0) + 1;
@@ -80,6 +79,10 @@ mod layer;
 mod service;
 mod store;
 mod value;
+
+/// The session type handlers, axum-login and axum-messages take (`tower_sessions::Session`
+/// is the same type), and its expiry setting.
+pub use tower_sessions_core::{Expiry, Session};
 
 pub use layer::TowerSessionsLayer;
 pub use service::TowerSessionsService;
