@@ -32,15 +32,51 @@
 //! axum-login's `AuthManagerLayerBuilder` wants tower-sessions' own layer; with sessionkit,
 //! put axum-login's `AuthManager` service inside [`TowerSessionsLayer`]:
 //!
-//! ```ignore
-//! let app = Router::new()
+//! ```
+//! # use std::sync::Arc;
+//! use axum::{Router, routing::get};
+//! use axum_login::{AuthManager, AuthSession, login_required};
+//! use axum_messages::MessagesManagerLayer;
+//! use sessionkit_core::{MemoryStore, SessionConfig, Sessions};
+//! use sessionkit_tower_sessions::TowerSessionsLayer;
+//! # #[derive(Debug, Clone)] struct User;
+//! # impl axum_login::AuthUser for User {
+//! #     type Id = i64;
+//! #     fn id(&self) -> i64 { 1 }
+//! #     fn session_auth_hash(&self) -> &[u8] { b"hash" }
+//! # }
+//! # #[derive(Debug, Clone)] struct Backend;
+//! # impl axum_login::AuthnBackend for Backend {
+//! #     type User = User;
+//! #     type Credentials = ();
+//! #     type Error = std::convert::Infallible;
+//! #     async fn authenticate(&self, _: ()) -> Result<Option<User>, Self::Error> { Ok(None) }
+//! #     async fn get_user(&self, _: &i64) -> Result<Option<User>, Self::Error> { Ok(None) }
+//! # }
+//!
+//! async fn protected(auth: AuthSession<Backend>) -> String {
+//!     format!("{:?}", auth.user)
+//! }
+//!
+//! # fn main() -> Result<(), sessionkit_core::Error> {
+//! let sessions = Sessions::new(Arc::new(MemoryStore::new()), SessionConfig::default())?;
+//! let backend = Backend;
+//! let app: Router = Router::new()
 //!     .route("/protected", get(protected))
-//!     .route_layer(axum_login::login_required!(Backend, login_url = "/login"))
+//!     .route_layer(login_required!(Backend, login_url = "/login"))
+//!     .layer(MessagesManagerLayer) // optional: flash messages
 //!     .layer(tower::layer::layer_fn(move |inner| {
-//!         axum_login::AuthManager::new(inner, backend.clone(), "axum-login.data")
+//!         // "axum-login.data": axum-login's default data key.
+//!         AuthManager::new(inner, backend.clone(), "axum-login.data")
 //!     }))
 //!     .layer(TowerSessionsLayer::new(sessions));
+//! # let _ = app; Ok(()) }
 //! ```
+//!
+//! axum-login's `login` calls `cycle_id()` (a sessionkit rotation: the data moves to a new
+//! id and the old record is deleted only if unchanged) and its `logout` and auth-hash
+//! check call `flush()` (a sessionkit logout: the record is deleted, a request in flight
+//! can no longer write to it, and a flash message set afterwards goes to a fresh session).
 //!
 //! # Values
 //!
