@@ -66,10 +66,15 @@ impl RequestStore {
     /// Writes the handler's changes into the sessionkit session: the data (if the handler
     /// modified it) and the expiry, which maps to permanence: `OnSessionEnd` is a browser
     /// session, `OnInactivity` and `AtDateTime` a permanent one with the configured lifetime.
-    pub(crate) async fn write_back(&self, handle: &tower_sessions_core::Session) -> Result<(), Arc<Error>> {
+    pub(crate) async fn write_back(
+        &self,
+        handle: &tower_sessions_core::Session,
+    ) -> Result<(), Arc<Error>> {
         if handle.is_modified() && handle.save().await.is_err() {
             return Err(self.failure().unwrap_or_else(|| {
-                Arc::new(Error::Encode("tower-sessions could not save the session".into()))
+                Arc::new(Error::Encode(
+                    "tower-sessions could not save the session".into(),
+                ))
             }));
         }
         match handle.expiry() {

@@ -114,7 +114,7 @@ fn expires_at(record: &Record) -> SystemTime {
     SystemTime::from(record.expiry_date)
 }
 
-fn backend(error: Error) -> session_store::Error {
+fn backend(error: &Error) -> session_store::Error {
     match error.kind() {
         ErrorKind::Encode => session_store::Error::Encode(error.to_string()),
         ErrorKind::Decode => session_store::Error::Decode(error.to_string()),
@@ -125,7 +125,7 @@ fn backend(error: Error) -> session_store::Error {
 #[async_trait]
 impl SessionStore for TowerStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let payload = self.encode(&record.data, None).map_err(backend)?;
+        let payload = self.encode(&record.data, None).map_err(|e| backend(&e))?;
         loop {
             match self
                 .store
@@ -133,7 +133,7 @@ impl SessionStore for TowerStore {
                 .await
             {
                 Err(error) if error.kind() == ErrorKind::Collision => record.id = Id::default(),
-                result => return result.map_err(backend),
+                result => return result.map_err(|e| backend(&e)),
             }
         }
     }
@@ -142,37 +142,49 @@ impl SessionStore for TowerStore {
         let id = store_id(&record.id);
         for _ in 0..SAVE_ATTEMPTS {
             // Update-if-exists: a record that is gone stays gone.
-            let Some(stored) = self.store.load(&id).await.map_err(backend)? else {
+            let Some(stored) = self.store.load(&id).await.map_err(|e| backend(&e))? else {
                 return Ok(());
             };
             let (payload, version) = stored.into_parts();
             let stored = self.decode(&payload).ok();
-            let payload = self.encode(&record.data, stored.as_ref()).map_err(backend)?;
-            match self.store.save(&id, &payload, expires_at(record), version).await {
+            let payload = self
+                .encode(&record.data, stored.as_ref())
+                .map_err(|e| backend(&e))?;
+            match self
+                .store
+                .save(&id, &payload, expires_at(record), version)
+                .await
+            {
                 Err(error) if error.kind() == ErrorKind::Conflict => continue,
                 Err(error) if error.kind() == ErrorKind::Gone => return Ok(()),
-                result => return result.map_err(backend),
+                result => return result.map_err(|e| backend(&e)),
             }
         }
-        Err(backend(Error::Conflict))
+        Err(backend(&Error::Conflict))
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let id = store_id(session_id);
         let now = SystemTime::now();
         let (record, lifetime) = match self.touch {
-            Some(lifetime) => (self.store.load_and_touch(&id, now + lifetime).await, lifetime),
+            Some(lifetime) => (
+                self.store.load_and_touch(&id, now + lifetime).await,
+                lifetime,
+            ),
             // sessionkit stores keep no expiry to report; tower-sessions recomputes its own
             // on every save, so this one (its default two weeks) is informative only.
-            None => (self.store.load(&id).await, Duration::from_secs(14 * 24 * 60 * 60)),
+            None => (
+                self.store.load(&id).await,
+                Duration::from_secs(14 * 24 * 60 * 60),
+            ),
         };
-        let Some(record) = record.map_err(backend)? else {
+        let Some(record) = record.map_err(|e| backend(&e))? else {
             return Ok(None);
         };
-        let data = self.decode(record.payload()).map_err(backend)?;
+        let data = self.decode(record.payload()).map_err(|e| backend(&e))?;
         let mut json = std::collections::HashMap::new();
         for key in data.keys() {
-            if let Some(value) = data.get::<rmpv::Value>(key).map_err(backend)?
+            if let Some(value) = data.get::<rmpv::Value>(key).map_err(|e| backend(&e))?
                 && let Some(value) = to_json(&value)
             {
                 json.insert(key.to_owned(), value);
@@ -186,6 +198,9 @@ impl SessionStore for TowerStore {
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.store.delete(&store_id(session_id)).await.map_err(backend)
+        self.store
+            .delete(&store_id(session_id))
+            .await
+            .map_err(|e| backend(&e))
     }
 }

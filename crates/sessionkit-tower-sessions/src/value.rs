@@ -76,7 +76,10 @@ mod tests {
         let json = through_session(bytes).unwrap();
         assert_eq!(json, json!([0, 1, 255]));
         // A tower-sessions handler reads it back as `Vec<u8>`.
-        assert_eq!(serde_json::from_value::<Vec<u8>>(json).unwrap(), vec![0, 1, 255]);
+        assert_eq!(
+            serde_json::from_value::<Vec<u8>>(json).unwrap(),
+            vec![0, 1, 255]
+        );
     }
 
     #[test]
@@ -93,10 +96,16 @@ mod tests {
         assert_eq!(to_json(&Pack::F64(f64::NAN)), None);
         assert_eq!(to_json(&Pack::F32(f32::INFINITY)), None);
         assert_eq!(to_json(&Pack::Ext(5, vec![1, 2])), None);
-        assert_eq!(to_json(&Pack::Map(vec![(Pack::from(1), Pack::from(2))])), None);
+        assert_eq!(
+            to_json(&Pack::Map(vec![(Pack::from(1), Pack::from(2))])),
+            None
+        );
         let invalid_utf8 = rmpv::decode::read_value(&mut &[0xa2, 0xff, 0xfe][..]).unwrap();
         assert_eq!(to_json(&invalid_utf8), None);
         // Hidden anywhere inside means the whole value is hidden.
-        assert_eq!(to_json(&Pack::Array(vec![Pack::from(1), Pack::Ext(5, vec![])])), None);
+        assert_eq!(
+            to_json(&Pack::Array(vec![Pack::from(1), Pack::Ext(5, vec![])])),
+            None
+        );
     }
 }

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use axum_login::{AuthManager, AuthSession, AuthUser, AuthnBackend, UserId, login_required};
 use axum_messages::{Messages, MessagesManagerLayer};
 use http::{Request, StatusCode, header};
@@ -30,7 +30,9 @@ struct User {
 
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,9 +73,13 @@ impl AuthnBackend for Users {
     type Error = std::convert::Infallible;
 
     async fn authenticate(&self, creds: Credentials) -> Result<Option<User>, Self::Error> {
-        Ok(self.0.lock().unwrap().values().find(|u| {
-            u.name == creds.username && u.password_hash == creds.password.as_bytes()
-        }).cloned())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .find(|u| u.name == creds.username && u.password_hash == creds.password.as_bytes())
+            .cloned())
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, Self::Error> {
@@ -268,7 +274,10 @@ impl TestApp {
 
 async fn login_opens_the_protected_page_with_the_flash_message(backend: Backend) {
     let app = backend.app().await;
-    assert!(!app.is_logged_in("").await, "not logged in without a cookie");
+    assert!(
+        !app.is_logged_in("").await,
+        "not logged in without a cookie"
+    );
     let cookie = app.log_in().await;
     // The flash message set before the redirect is shown once after it.
     let reply = app.send("GET", "/protected", Some(&cookie), "").await;
@@ -286,7 +295,12 @@ async fn login_rotates_the_session_id(backend: Backend) {
         .await;
     let anonymous = reply.cookie.expect("the flash message is stored");
     let reply = app
-        .send("POST", "/login", Some(&anonymous), "username=ada&password=hunter2")
+        .send(
+            "POST",
+            "/login",
+            Some(&anonymous),
+            "username=ada&password=hunter2",
+        )
         .await;
     let logged_in = reply.cookie.expect("a new cookie");
     assert_ne!(logged_in, anonymous, "login moves the session to a new id");
@@ -299,7 +313,9 @@ async fn logout_deletes_the_session_and_flashes_on_a_fresh_one(backend: Backend)
     let cookie = app.log_in().await;
     let reply = app.send("POST", "/logout", Some(&cookie), "").await;
     assert_eq!(reply.location.as_deref(), Some("/login"));
-    let fresh = reply.cookie.expect("the flash message goes to a fresh session");
+    let fresh = reply
+        .cookie
+        .expect("the flash message goes to a fresh session");
     assert_ne!(fresh, cookie);
     assert!(!app.stored(&cookie).await, "the logged-in record is gone");
     assert!(!app.is_logged_in(&cookie).await);
@@ -314,7 +330,10 @@ async fn a_changed_password_hash_ends_the_session(backend: Backend) {
     assert!(app.is_logged_in(&cookie).await);
     app.users.add(1, "ada", "a new password");
     assert!(!app.is_logged_in(&cookie).await);
-    assert!(!app.stored(&cookie).await, "axum-login's flush deleted the record");
+    assert!(
+        !app.stored(&cookie).await,
+        "axum-login's flush deleted the record"
+    );
 }
 
 async fn a_slower_write_does_not_undo_a_logout(backend: Backend) {
@@ -328,7 +347,10 @@ async fn a_slower_write_does_not_undo_a_logout(backend: Backend) {
     app.send("POST", "/logout", Some(&cookie), "").await;
     app.pause.resume.notify_one();
     let reply = slow.await.unwrap();
-    assert!(!app.stored(&cookie).await, "the slow write did not recreate the record");
+    assert!(
+        !app.stored(&cookie).await,
+        "the slow write did not recreate the record"
+    );
     assert!(!app.is_logged_in(&cookie).await);
     if let Some(new) = reply.cookie.clone().filter(|c| !c.is_empty()) {
         assert!(!app.is_logged_in(&new).await, "{reply:?}");
@@ -349,7 +371,10 @@ async fn a_rotating_request_does_not_undo_a_logout(backend: Backend) {
     assert!(!app.stored(&cookie).await);
     assert!(!app.is_logged_in(&cookie).await);
     if let Some(new) = reply.cookie.clone().filter(|c| !c.is_empty()) {
-        assert!(!app.stored(&new).await, "the rotation stored nothing: {reply:?}");
+        assert!(
+            !app.stored(&new).await,
+            "the rotation stored nothing: {reply:?}"
+        );
         assert!(!app.is_logged_in(&new).await);
     }
 }

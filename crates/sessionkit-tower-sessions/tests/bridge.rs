@@ -86,7 +86,13 @@ struct Reply {
 impl Reply {
     fn cookie(&self) -> String {
         let set_cookie = self.set_cookie.as_deref().expect("a Set-Cookie");
-        set_cookie.split(';').next().unwrap().strip_prefix("session=").unwrap().to_owned()
+        set_cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .strip_prefix("session=")
+            .unwrap()
+            .to_owned()
     }
 }
 
@@ -132,7 +138,13 @@ async fn a_rotation_keeps_the_data_and_deletes_the_old_record() {
     let old = send(&app, "POST", "/cart", None).await.cookie();
     let new = send(&app, "GET", "/rotate", Some(&old)).await.cookie();
     assert_ne!(new, old);
-    assert!(store.load(&Id::parse(&old).unwrap()).await.unwrap().is_none());
+    assert!(
+        store
+            .load(&Id::parse(&old).unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     let reply = send(&app, "GET", "/cart", Some(&new)).await;
     assert_eq!(reply.body, r#"Some(["apple", "pear"])"#);
 }
@@ -142,7 +154,11 @@ async fn a_handler_that_does_not_touch_the_session_costs_no_store_call() {
     let app = router(Sessions::new(Arc::new(Down), SessionConfig::default()).unwrap());
     let cookie = Id::random().to_string();
     let reply = send(&app, "GET", "/untouched", Some(&cookie)).await;
-    assert_eq!(reply.status, StatusCode::OK, "the store (down) was not called");
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "the store (down) was not called"
+    );
     assert_eq!(reply.set_cookie, None);
 }
 
@@ -174,11 +190,22 @@ async fn values_a_python_app_wrote_keep_their_types_through_a_rust_save() {
     // The "Python" side: sessionkit's own session writes binary, a datetime, an ext type.
     let session = sessions.start([]);
     let stamp = Timestamp::new(1_700_000_000, 0);
-    session.insert("bytes", serde_bytes::Bytes::new(&[0, 255])).await.unwrap();
+    session
+        .insert("bytes", serde_bytes::Bytes::new(&[0, 255]))
+        .await
+        .unwrap();
     session.insert("when", &stamp).await.unwrap();
-    session.insert("ext", &rmpv::Value::Ext(7, vec![1])).await.unwrap();
+    session
+        .insert("ext", &rmpv::Value::Ext(7, vec![1]))
+        .await
+        .unwrap();
     let set_cookie = sessions.finish(&session).await.unwrap().set_cookie.unwrap();
-    let cookie = set_cookie.split(';').next().unwrap().strip_prefix("session=").unwrap();
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("session=")
+        .unwrap();
 
     let app = router(sessions.clone());
     let reply = send(&app, "GET", "/rust", Some(cookie)).await;

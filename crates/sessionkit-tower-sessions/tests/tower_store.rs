@@ -12,7 +12,7 @@ use serde_json::json;
 use sessionkit_core::{Codec, DynSessionStore, Id, MemoryStore, SessionData, Timestamp};
 use sessionkit_memcached::MemcachedStore;
 use sessionkit_redis::RedisStore;
-use sessionkit_sql::{Sqlite, SqlStoreBuilder};
+use sessionkit_sql::{SqlStoreBuilder, Sqlite};
 use sessionkit_tower_sessions::TowerStore;
 use time::OffsetDateTime;
 use tower_sessions_core::SessionStore;
@@ -69,7 +69,10 @@ async fn save_after_delete_does_not_resurrect(store: DynSessionStore) {
     store.delete(&rec.id).await.unwrap();
     assert!(store.load(&rec.id).await.unwrap().is_none());
     store.save(&rec).await.unwrap();
-    assert!(store.load(&rec.id).await.unwrap().is_none(), "save is update-if-exists");
+    assert!(
+        store.load(&rec.id).await.unwrap().is_none(),
+        "save is update-if-exists"
+    );
 }
 
 async fn save_of_an_unknown_id_stores_nothing(store: DynSessionStore) {
@@ -117,13 +120,20 @@ async fn values_json_cannot_hold_survive_a_save(raw: DynSessionStore) {
     let stored = raw.load(&id).await.unwrap().unwrap();
     let mut data = Codec::MessagePack.decode(stored.payload()).unwrap();
     let stamp = Timestamp::new(1_700_000_000, 5);
-    data.insert("bytes", serde_bytes::Bytes::new(&[0, 255])).unwrap();
-    data.insert("when", &stamp).unwrap();
-    data.insert("ext", &rmpv::Value::Ext(7, vec![1, 2, 3])).unwrap();
-    let payload = Codec::MessagePack.encode(&data).unwrap();
-    raw.save(&id, &payload, std::time::SystemTime::now() + LONG, stored.version())
-        .await
+    data.insert("bytes", serde_bytes::Bytes::new(&[0, 255]))
         .unwrap();
+    data.insert("when", &stamp).unwrap();
+    data.insert("ext", &rmpv::Value::Ext(7, vec![1, 2, 3]))
+        .unwrap();
+    let payload = Codec::MessagePack.encode(&data).unwrap();
+    raw.save(
+        &id,
+        &payload,
+        std::time::SystemTime::now() + LONG,
+        stored.version(),
+    )
+    .await
+    .unwrap();
 
     // tower-sessions sees the JSON forms, and not the extension type.
     let mut seen = store.load(&rec.id).await.unwrap().unwrap();
@@ -139,7 +149,11 @@ async fn values_json_cannot_hold_survive_a_save(raw: DynSessionStore) {
         .unwrap();
     assert_eq!(after.get::<u32>("n").unwrap(), Some(2));
     assert_eq!(
-        after.get::<serde_bytes::ByteBuf>("bytes").unwrap().unwrap().as_ref(),
+        after
+            .get::<serde_bytes::ByteBuf>("bytes")
+            .unwrap()
+            .unwrap()
+            .as_ref(),
         &[0, 255]
     );
     assert_eq!(after.get::<Timestamp>("when").unwrap(), Some(stamp));

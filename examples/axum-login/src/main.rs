@@ -93,12 +93,11 @@ impl AuthnBackend for Backend {
     type Error = sqlx::Error;
 
     async fn authenticate(&self, creds: Credentials) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT id, username, password_hash FROM users WHERE username = ?",
-        )
-        .bind(&creds.username)
-        .fetch_optional(&self.db)
-        .await?;
+        let row: Option<Row> =
+            sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
+                .bind(&creds.username)
+                .fetch_optional(&self.db)
+                .await?;
         let given = hash(&creds.username, &creds.password);
         Ok(row
             .map(User::from)
@@ -106,10 +105,11 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>, sqlx::Error> {
-        let row: Option<Row> = sqlx::query_as("SELECT id, username, password_hash FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.db)
-            .await?;
+        let row: Option<Row> =
+            sqlx::query_as("SELECT id, username, password_hash FROM users WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.db)
+                .await?;
         Ok(row.map(User::from))
     }
 }
@@ -140,7 +140,10 @@ async fn login_page(messages: Messages, Query(Next { next }): Query<Next>) -> Ht
 }
 
 async fn login(mut auth: Auth, messages: Messages, Form(creds): Form<Credentials>) -> Response {
-    let next = creds.next.clone().filter(|n| n.starts_with('/') && !n.starts_with("//"));
+    let next = creds
+        .next
+        .clone()
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"));
     let user = match auth.authenticate(creds).await {
         Ok(Some(user)) => user,
         Ok(None) => {
