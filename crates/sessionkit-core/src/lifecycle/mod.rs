@@ -55,6 +55,38 @@ mod tests {
 }
 
 #[cfg(test)]
+mod is_new_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{Id, MemoryStore, SessionConfig};
+
+    #[tokio::test]
+    async fn is_new_says_whether_a_stored_record_was_loaded() {
+        let sessions =
+            Sessions::new(Arc::new(MemoryStore::new()), SessionConfig::default()).unwrap();
+        let fresh = sessions.start([]);
+        assert!(!fresh.has_cookie_id());
+        assert!(fresh.is_new().await.unwrap());
+        fresh.insert("k", "v").await.unwrap();
+        let set_cookie = sessions.finish(&fresh).await.unwrap().set_cookie.unwrap();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+        let stored = sessions.start([cookie.as_bytes()]);
+        assert!(stored.has_cookie_id());
+        assert!(!stored.is_new().await.unwrap());
+
+        let unknown = format!("session={}", Id::random());
+        let unknown = sessions.start([unknown.as_bytes()]);
+        assert!(
+            unknown.has_cookie_id(),
+            "a well-formed id, not yet looked up"
+        );
+        assert!(unknown.is_new().await.unwrap(), "no record behind it");
+    }
+}
+
+#[cfg(test)]
 mod timer_tests {
     use std::sync::Arc;
     use std::time::{Duration, SystemTime};
