@@ -35,10 +35,11 @@ const SAVE_ATTEMPTS: usize = 5;
 ///
 /// What this path loses compared with [`TowerSessionsLayer`](crate::TowerSessionsLayer):
 /// tower-sessions' layer saves the whole record (the last writer wins, no per-key merge of
-/// concurrent requests), a `flush` is not guaranteed to win over a request in flight that
-/// loaded before it (its `save` lands if it reads the record before the delete), its
-/// cookie is tower-sessions' (no Flask-compatible signing, not readable by Flask-Session),
-/// it has no absolute lifetime or size limit, and its store errors are 500s, not 503s.
+/// concurrent requests); a slower request that loaded the session before a logout writes
+/// nothing when it saves, but if it rotates the id (`cycle_id`), tower-sessions creates
+/// the new record unconditionally and the logged-out data comes back under the new id; its
+/// cookie is tower-sessions' (no Flask-compatible signing, not readable by Flask-Session);
+/// it has no absolute lifetime or size limit; and its store errors are 500s, not 503s.
 #[derive(Debug, Clone)]
 pub struct TowerStore {
     store: DynSessionStore,

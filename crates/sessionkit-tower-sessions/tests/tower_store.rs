@@ -12,7 +12,7 @@ use serde_json::json;
 use sessionkit_core::{Codec, DynSessionStore, Id, MemoryStore, SessionData, Timestamp};
 use sessionkit_memcached::MemcachedStore;
 use sessionkit_redis::RedisStore;
-use sessionkit_sql::{SqlStoreBuilder, Sqlite};
+use sessionkit_sql::SqliteStore;
 use sessionkit_tower_sessions::TowerStore;
 use time::OffsetDateTime;
 use tower_sessions_core::SessionStore;
@@ -196,12 +196,13 @@ async fn memcached() -> DynSessionStore {
 }
 
 async fn sqlite() -> DynSessionStore {
-    let path = std::env::temp_dir().join(format!("ts-store-{}.sqlite3", Id::random()));
-    let store = SqlStoreBuilder::<Sqlite>::connect(&format!("sqlite://{}", path.display()))
+    // One connection to a private in-memory database: no file to clean up.
+    let pool = sessionkit_sql::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
         .await
-        .unwrap()
-        .build()
         .unwrap();
+    let store = SqliteStore::new(pool);
     store.migrate().await.unwrap();
     Arc::new(store)
 }
