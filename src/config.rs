@@ -271,6 +271,10 @@ impl ConfigBuilder {
             }
             ConfigKey::MaxSize => s.max_size = parse::count(key, v)?.get(),
             ConfigKey::AuthKeys => s.auth_keys = parse::list(v),
+            ConfigKey::UserIndex => s.user_index = parse::boolean(key, v)?,
+            ConfigKey::UserKey => s.user_key = v.to_owned(),
+            ConfigKey::MaxPerUser => s.max_per_user = Some(parse::count(key, v)?),
+            ConfigKey::HashIds => s.hash_ids = parse::boolean(key, v)?,
             ConfigKey::RefreshEachRequest => s.refresh_each_request = parse::boolean(key, v)?,
             ConfigKey::SerializationFormat => s.codec = v.parse::<Codec>()?,
             ConfigKey::CookieName => s.cookie.name = value.to_owned(),

@@ -499,7 +499,9 @@ fn every_key_is_handled_by_with_config() {
         ConfigKey::SqlUrl => "postgres://db/app",
         ConfigKey::SqlTable => "t",
         ConfigKey::SerializationFormat => "json",
-        ConfigKey::CookieName | ConfigKey::KeyPrefix | ConfigKey::AuthKeys => "x",
+        ConfigKey::CookieName | ConfigKey::KeyPrefix | ConfigKey::AuthKeys | ConfigKey::UserKey => {
+            "x"
+        }
         ConfigKey::CookieDomain => "example.com",
         ConfigKey::CookiePath => "/",
         ConfigKey::CookieSameSite => "Lax",
@@ -510,7 +512,9 @@ fn every_key_is_handled_by_with_config() {
         | ConfigKey::CookieHttpOnly
         | ConfigKey::CookieSecure
         | ConfigKey::CookiePartitioned
-        | ConfigKey::UseSigner => "false",
+        | ConfigKey::UseSigner
+        | ConfigKey::UserIndex
+        | ConfigKey::HashIds => "false",
         _ => "300",
     };
     for key in ConfigKey::ALL {

@@ -72,6 +72,15 @@ config_keys! {
     MaxSize = "SESSION_MAX_SIZE",
     /// Comma-separated session keys whose removal is a logout, default `_user_id`.
     AuthKeys = "SESSION_AUTH_KEYS",
+    /// Whether sessions are indexed by user, to list and revoke them, default `false`.
+    UserIndex = "SESSION_USER_INDEX",
+    /// The session key naming the user a session belongs to, default `_user_id`.
+    UserKey = "SESSION_USER_KEY",
+    /// The most sessions one user may have (older ones are revoked at login); unset: no
+    /// limit. Turns the user index on.
+    MaxPerUser = "SESSION_MAX_PER_USER",
+    /// Whether stores keep a SHA-256 of each id instead of the id, default `false`.
+    HashIds = "SESSION_HASH_IDS",
     /// Whether reads slide the expiry, default `true`.
     RefreshEachRequest = "SESSION_REFRESH_EACH_REQUEST",
     /// `msgpack` (default) or `json`.

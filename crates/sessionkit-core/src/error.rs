@@ -89,6 +89,16 @@ pub enum Error {
         key: String,
     },
 
+    /// The store cannot do what the configuration asks of it, such as keeping a user index
+    /// (`SESSION_USER_INDEX`) on a store without one. Reported at startup.
+    #[error("the session store cannot {feature}, which {key} asks for")]
+    Unsupported {
+        /// What the store cannot do.
+        feature: &'static str,
+        /// The configuration key that asks for it.
+        key: ConfigKey,
+    },
+
     /// Any other error reported by a backend (a protocol error, a rejected query).
     #[error("session store `{backend}` failed")]
     Backend {
@@ -122,6 +132,8 @@ pub enum ErrorKind {
     Collision,
     /// See [`Error::Config`] and [`Error::UnknownConfigKey`].
     Config,
+    /// See [`Error::Unsupported`].
+    Unsupported,
     /// See [`Error::Backend`].
     Backend,
 }
@@ -144,6 +156,7 @@ impl Error {
             Self::Gone => ErrorKind::Gone,
             Self::Collision => ErrorKind::Collision,
             Self::Config { .. } | Self::UnknownConfigKey { .. } => ErrorKind::Config,
+            Self::Unsupported { .. } => ErrorKind::Unsupported,
             Self::Backend { .. } => ErrorKind::Backend,
         }
     }

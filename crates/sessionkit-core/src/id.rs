@@ -81,6 +81,19 @@ impl Id {
         key
     }
 
+    /// The id a store keeps for this one with `SESSION_HASH_IDS`: SHA-256 over a
+    /// domain-separation label and the id's bytes (as Rails' `private_id`). Not reversible,
+    /// so a store dump yields no usable cookie.
+    pub(crate) fn hashed(&self) -> Self {
+        Self(digest(b"sessionkit id at rest\0", &self.0))
+    }
+
+    /// A short text that tells this id's sessions apart in a list without revealing the
+    /// id: 8 characters of base64url of a SHA-256 of it.
+    pub(crate) fn hint(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&digest(b"sessionkit id hint\0", &self.0)[..6])
+    }
+
     /// Writes the text form into a fixed buffer, without allocating.
     pub(crate) fn encode(&self) -> EncodedId {
         let mut out = [0u8; Self::ENCODED_LEN];
@@ -90,6 +103,16 @@ impl Id {
         debug_assert_eq!(written, Self::ENCODED_LEN);
         EncodedId(out)
     }
+}
+
+/// SHA-256 of `label` followed by `bytes`.
+fn digest(label: &[u8], bytes: &[u8; RAW_LEN]) -> [u8; RAW_LEN] {
+    use sha2::Digest as _;
+    sha2::Sha256::new()
+        .chain_update(label)
+        .chain_update(bytes)
+        .finalize()
+        .into()
 }
 
 /// The text form of an [`Id`] on the stack; derefs to `str`. Like [`Id`], its `Debug` shows

@@ -6,6 +6,7 @@
 //!   tracking.
 //! - [`Codec`]: MessagePack (default) or JSON bytes, as Flask-Session writes them.
 //! - [`SessionStore`]: the contract every backend meets, checked by `sessionkit-testkit`.
+//! - [`UserIndex`]: the optional capability of finding and revoking a user's sessions.
 //! - [`MemoryStore`]: the in-process store and embedded default, bounded with
 //!   least-recently-used eviction.
 //! - [`SessionConfig`] and [`CookieConfig`]: behaviour and cookie settings.
@@ -34,6 +35,7 @@ mod signer;
 mod store;
 mod timeout;
 mod timestamp;
+mod user_index;
 
 pub use clock::{Clock, DynClock, ManualClock, SystemClock};
 pub use codec::{Codec, MAX_DEPTH};
@@ -43,6 +45,7 @@ pub use error::{BoxError, Error, ErrorKind};
 pub use id::Id;
 pub use lifecycle::{
     Action, CREATED_KEY, ErrorResponse, Outcome, PERMANENT_KEY, ResponseHeaders, Session, Sessions,
+    UserSession,
 };
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::{Record, Version};
@@ -55,3 +58,4 @@ pub use signer::SignerFormat;
 pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
 use timeout::TimeoutStore;
 pub use timestamp::Timestamp;
+pub use user_index::{IndexedRecord, UserIndex};

@@ -14,7 +14,10 @@ use bytes::Bytes;
 pub use builder::MemoryStoreBuilder;
 use entries::{Entries, Entry};
 
-use crate::{DynClock, Error, ExpiredDeletion, Id, Record, SessionStore, SystemClock, Version};
+use crate::{
+    DynClock, Error, ExpiredDeletion, Id, IndexedRecord, Record, SessionStore, SystemClock,
+    UserIndex, Version,
+};
 
 /// How many expired entries [`ExpiredDeletion::delete_expired`] removes per hold of the lock.
 const CLEANUP_BATCH: usize = 1000;
@@ -164,6 +167,7 @@ impl SessionStore for MemoryStore {
             payload: Bytes::copy_from_slice(payload),
             expires_at,
             version,
+            user: None,
         };
         state.entries.insert(*id, entry, now);
         Ok(())
@@ -234,6 +238,91 @@ impl SessionStore for MemoryStore {
     /// Calls never wait.
     fn call_timeout(&self) -> Option<Duration> {
         Some(Duration::ZERO)
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+}
+
+/// An exact index: a map from user to ids kept in step with every write, removal,
+/// eviction and expiry, under the same lock.
+#[async_trait]
+impl UserIndex for MemoryStore {
+    async fn create_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        if state.entries.live(id, now).is_some() {
+            return Err(Error::Collision);
+        }
+        let version = state.next_version();
+        let entry = Entry {
+            payload: Bytes::copy_from_slice(payload),
+            expires_at,
+            version,
+            user: user.map(str::to_owned),
+        };
+        state.entries.insert(*id, entry, now);
+        Ok(())
+    }
+
+    async fn save_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let current = state.entries.live(id, now).ok_or(Error::Gone)?.version;
+        if current != expected.get() {
+            return Err(Error::Conflict);
+        }
+        let version = state.next_version();
+        let payload = Bytes::copy_from_slice(payload);
+        state.entries.replace(id, payload, expires_at, version);
+        state.entries.set_user(id, user);
+        Ok(())
+    }
+
+    async fn touch_for(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+        _user: Option<&str>,
+    ) -> Result<(), Error> {
+        // The binding lives in the entry, so it lives exactly as long.
+        self.touch(id, expires_at).await
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let mut found = Vec::new();
+        for id in state.entries.ids_of(user) {
+            if let Some(entry) = state.entries.live(&id, now) {
+                found.push(IndexedRecord::new(id, record(entry), entry.expires_at));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
+        // The map holds only current bindings: an entry bound to someone else is not in
+        // `user`'s set, and one bound to `user` is unbound.
+        let mut state = self.lock();
+        if state.entries.ids_of(user).contains(id) {
+            state.entries.set_user(id, None);
+        }
+        Ok(())
     }
 }
 

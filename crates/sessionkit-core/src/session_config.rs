@@ -1,6 +1,7 @@
 //! How sessions behave and what their cookie looks like, independent of the store.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -236,6 +237,22 @@ pub struct SessionConfig {
     /// to a fresh id, as [`Session::clear`](crate::Session::clear) does, so a slower
     /// request that still writes the old record gets `Gone` instead of undoing the logout.
     pub auth_keys: Vec<String>,
+    /// `SESSION_USER_INDEX`, default `false`: index sessions by user (the value of
+    /// `user_key`), so that [`Sessions`](crate::Sessions) can list and revoke a user's
+    /// sessions. Needs a store with a [`UserIndex`](crate::UserIndex); on by itself when
+    /// `max_per_user` is set.
+    pub user_index: bool,
+    /// `SESSION_USER_KEY`, default Flask-Login's `_user_id`: the session key whose value (a
+    /// string or an integer) names the user a session belongs to.
+    pub user_key: String,
+    /// `SESSION_MAX_PER_USER`, default none: at login, a user's oldest sessions beyond this
+    /// many are revoked (never the one logging in).
+    pub max_per_user: Option<NonZeroUsize>,
+    /// `SESSION_HASH_IDS`, default `false`: stores keep a SHA-256 of each session id
+    /// instead of the id, so a leaked store dump holds no usable cookie (as Rails'
+    /// `private_id`). Flask-Session looks sessions up by the raw id, so a store shared with
+    /// Python cannot use it.
+    pub hash_ids: bool,
 }
 
 /// The default prefix of every store key (`SESSION_KEY_PREFIX`), as Flask-Session's.
@@ -272,6 +289,10 @@ impl Default for SessionConfig {
             absolute_lifetime: None,
             max_size: DEFAULT_MAX_SIZE,
             auth_keys: vec![DEFAULT_AUTH_KEY.to_owned()],
+            user_index: false,
+            user_key: DEFAULT_AUTH_KEY.to_owned(),
+            max_per_user: None,
+            hash_ids: false,
         }
     }
 }
@@ -351,7 +372,27 @@ impl SessionConfig {
         if self.use_signer {
             self.check_key_lengths()?;
         }
+        if self.indexes_users() && self.user_key.is_empty() {
+            return Err(Error::config(
+                ConfigKey::UserKey,
+                "",
+                "the user index needs the session key that names the user (default `_user_id`)",
+            ));
+        }
+        if self.hash_ids && self.signer_format == SignerFormat::Itsdangerous {
+            return Err(Error::config(
+                ConfigKey::HashIds,
+                "true",
+                "SESSION_SIGNER_FORMAT=itsdangerous shares sessions with Flask-Session, which \
+                 looks them up by the raw id; hashed ids would hide every session from it",
+            ));
+        }
         self.cookie.validate()
+    }
+
+    /// Whether sessions are indexed by user: `user_index`, or a cap per user.
+    pub fn indexes_users(&self) -> bool {
+        self.user_index || self.max_per_user.is_some()
     }
 
     /// Key lengths for the configured signer format: an error with sessionkit's own

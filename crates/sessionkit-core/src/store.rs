@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::{Error, Id, Record, Version};
+use crate::{Error, Id, Record, UserIndex, Version};
 
 /// A shared, type-erased store, as [`sessionkit::connect`] returns it.
 ///
@@ -184,6 +184,13 @@ pub trait SessionStore: Send + Sync + Debug {
     fn call_timeout(&self) -> Option<Duration> {
         None
     }
+
+    /// This store as a [`UserIndex`], if it can find the sessions bound to a user. The
+    /// default, `None`, is right for a store that cannot; one that implements `UserIndex`
+    /// returns `Some(self)`.
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        None
+    }
 }
 
 /// A store that must remove expired records itself (SQL tables, the memory store), unlike
@@ -232,6 +239,33 @@ macro_rules! forward_session_store {
 
             fn call_timeout(&self) -> Option<Duration> {
                 (**self).call_timeout()
+            }
+
+            fn user_index(&self) -> Option<&dyn UserIndex> {
+                (**self).user_index()
+            }
+        }
+
+        #[async_trait]
+        impl<T: UserIndex + ?Sized> UserIndex for $ptr<T> {
+            async fn create_for(&self, id: &Id, payload: &[u8], expires_at: SystemTime, user: Option<&str>) -> Result<(), Error> {
+                (**self).create_for(id, payload, expires_at, user).await
+            }
+
+            async fn save_for(&self, id: &Id, payload: &[u8], expires_at: SystemTime, expected: Version, user: Option<&str>) -> Result<(), Error> {
+                (**self).save_for(id, payload, expires_at, expected, user).await
+            }
+
+            async fn touch_for(&self, id: &Id, expires_at: SystemTime, user: Option<&str>) -> Result<(), Error> {
+                (**self).touch_for(id, expires_at, user).await
+            }
+
+            async fn sessions_of(&self, user: &str) -> Result<Vec<crate::IndexedRecord>, Error> {
+                (**self).sessions_of(user).await
+            }
+
+            async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
+                (**self).unindex(user, id).await
             }
         }
 

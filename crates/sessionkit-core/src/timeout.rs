@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::{Error, Id, Record, SessionStore, Version};
+use crate::{ConfigKey, Error, Id, IndexedRecord, Record, SessionStore, UserIndex, Version};
 
 /// Wraps a store so that every call fails with [`Error::Timeout`] after `timeout`, instead
 /// of hanging on a dead backend. The request lifecycle wraps its store in one
@@ -78,5 +78,69 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
 
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout)
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        // Only when the inner store has one, and then through the bounds below.
+        self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+}
+
+/// The index calls of the inner store, each bounded like the rest. Only reached through
+/// [`SessionStore::user_index`], which returns `Some` only when the inner store has an
+/// index.
+#[async_trait]
+impl<S: SessionStore> UserIndex for TimeoutStore<S> {
+    async fn create_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.bounded(self.index()?.create_for(id, payload, expires_at, user))
+            .await
+    }
+
+    async fn save_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.bounded(
+            self.index()?
+                .save_for(id, payload, expires_at, expected, user),
+        )
+        .await
+    }
+
+    async fn touch_for(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.bounded(self.index()?.touch_for(id, expires_at, user))
+            .await
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {
+        self.bounded(self.index()?.sessions_of(user)).await
+    }
+
+    async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
+        self.bounded(self.index()?.unindex(user, id)).await
+    }
+}
+
+impl<S: SessionStore> TimeoutStore<S> {
+    fn index(&self) -> Result<&dyn UserIndex, Error> {
+        self.inner.user_index().ok_or(Error::Unsupported {
+            feature: "find a user's sessions",
+            key: ConfigKey::UserIndex,
+        })
     }
 }

@@ -66,3 +66,50 @@ macro_rules! __conformance_test_fns {
         )+
     };
 }
+
+/// Calls `$callback! { [args] case, ... }` with every case of the
+/// [`UserIndex`](sessionkit_core::UserIndex) capability.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_user_index_cases {
+    ($callback:path $(; $($args:tt)*)?) => {
+        $callback! {
+            [$($($args)*)?]
+            create_for_binds_the_record,
+            create_for_collision_binds_nothing,
+            save_for_binds_and_rebinds,
+            save_for_failures_bind_nothing,
+            deleted_records_are_not_listed,
+            expired_records_are_not_listed,
+            touch_for_keeps_the_record_listed,
+            listing_shows_the_current_record,
+            user_names_are_opaque,
+            unknown_user_lists_nothing,
+        }
+    };
+}
+
+/// Writes one test per case of the [`UserIndex`](sessionkit_core::UserIndex) capability,
+/// for a store whose [`user_index`](sessionkit_core::SessionStore::user_index) is `Some`;
+/// `$harness` as for [`conformance_tests!`]. A store with the capability runs both macros.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sessionkit_core::{ManualClock, MemoryStore};
+/// use sessionkit_testkit::{Harness, TimeTravel};
+///
+/// async fn memory() -> Harness {
+///     let clock = ManualClock::new();
+///     Harness::new(MemoryStore::with_clock(Arc::new(clock.clone())), TimeTravel::Manual(clock))
+/// }
+///
+/// sessionkit_testkit::conformance_tests!(memory);
+/// sessionkit_testkit::user_index_tests!(memory);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! user_index_tests {
+    ($harness:path) => {
+        $crate::__with_user_index_cases!($crate::__conformance_test_fns; $harness);
+    };
+}

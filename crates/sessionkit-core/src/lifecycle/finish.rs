@@ -13,7 +13,7 @@
 
 use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent};
 use crate::lifecycle::state::{Leaving, Loaded};
-use crate::lifecycle::{Action, Outcome};
+use crate::lifecycle::{Action, Outcome, users};
 use crate::{DynSessionStore, Error, Id, SessionData, Version};
 
 /// How often `create` is retried with a fresh id after a collision (2^-256 odds each).
@@ -24,16 +24,39 @@ const MERGE_ATTEMPTS: usize = 5;
 
 /// Decides and carries out what the request's session needs: `state` is what the handler
 /// left, `None` when it never touched the session.
+///
+/// With a cap on sessions per user, a request that binds its session to a user it was not
+/// bound to (a login) revokes that user's oldest sessions beyond the cap once its own write
+/// has succeeded.
 pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Outcome, Error> {
-    let Some(Loaded {
+    let Some(state) = state else {
+        return Ok(Outcome::untouched());
+    };
+    let user = shared.user_of(&state.data);
+    let login = user.is_some() && user != state.user;
+    let (outcome, live) = write(shared, state, user.as_deref()).await?;
+    if let (true, Some(user), Some(live), Some(cap)) =
+        (login, &user, live, shared.config.max_per_user)
+    {
+        users::enforce_cap(shared, user, &live, cap).await?;
+    }
+    Ok(outcome)
+}
+
+/// Carries out what the state needs; returns the outcome and the id the session now lives
+/// under, if it was written.
+async fn write(
+    shared: &Shared,
+    state: Loaded,
+    user: Option<&str>,
+) -> Result<(Outcome, Option<Id>), Error> {
+    let Loaded {
         id,
         stored,
         mut data,
         leaving,
-    }) = state
-    else {
-        return Ok(Outcome::untouched());
-    };
+        ..
+    } = state;
     let empty = is_effectively_empty(&data);
     match (leaving, stored) {
         (
@@ -51,59 +74,59 @@ pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Out
             } else {
                 Some(shared.encode(&mut data)?)
             };
-            let was_live = destroy(&shared.store, &old, version).await?;
+            let was_live = destroy(shared, &old, version).await?;
             match payload {
                 // The rest of the old data must not outlive a session that someone else
                 // ended meanwhile.
-                Some(_) if keeps_data && !was_live => Ok(Outcome::new(Action::Gone, None)),
+                Some(_) if keeps_data && !was_live => done(Action::Gone, None),
                 Some(payload) => {
-                    let id = create(shared, id, &payload, &data).await?;
-                    Ok(Outcome::new(
-                        Action::Cycled,
-                        Some(shared.set_cookie(&id, &data)),
-                    ))
+                    let id = create(shared, id, &payload, &data, user).await?;
+                    written(Action::Cycled, shared.set_cookie(&id, &data), id)
                 }
-                None => Ok(Outcome::new(Action::Deleted, Some(shared.removal_cookie()))),
+                None => done(Action::Deleted, Some(shared.removal_cookie())),
             }
         }
         // Rotated, then emptied key by key: a logout.
         (Some(Leaving::Cycle { id: old, .. }), _) if empty => {
-            shared.store.delete(&old).await?;
-            Ok(Outcome::new(Action::Deleted, Some(shared.removal_cookie())))
+            shared.delete(&old).await?;
+            done(Action::Deleted, Some(shared.removal_cookie()))
         }
         (Some(Leaving::Cycle { id: old, version }), _) => {
-            cycle(shared, id, data, old, version).await
+            cycle(shared, id, data, old, version, user).await
         }
         // A new session left empty: nothing is stored and no cookie is sent.
-        (None, None) if empty => Ok(Outcome::new(Action::None, None)),
+        (None, None) if empty => done(Action::None, None),
         (None, None) => {
             let payload = shared.encode(&mut data)?;
-            let id = create(shared, id, &payload, &data).await?;
-            Ok(Outcome::new(
-                Action::Created,
-                Some(shared.set_cookie(&id, &data)),
-            ))
+            let id = create(shared, id, &payload, &data, user).await?;
+            written(Action::Created, shared.set_cookie(&id, &data), id)
         }
         // A stored session emptied by this request: logout.
         (None, Some(_)) if empty && data.is_modified() => {
-            shared.store.delete(&id).await?;
-            Ok(Outcome::new(Action::Deleted, Some(shared.removal_cookie())))
+            shared.delete(&id).await?;
+            done(Action::Deleted, Some(shared.removal_cookie()))
         }
         (None, Some(version)) if data.is_modified() => {
-            match save(shared, &id, &mut data, version).await? {
-                Saved::First => Ok(Outcome::new(
-                    Action::Saved,
-                    Some(shared.set_cookie(&id, &data)),
-                )),
-                Saved::Merged => Ok(Outcome::new(
-                    Action::Merged,
-                    Some(shared.set_cookie(&id, &data)),
-                )),
-                Saved::Gone => Ok(Outcome::new(Action::Gone, None)),
+            match save(shared, &id, &mut data, version, user).await? {
+                Saved::First => written(Action::Saved, shared.set_cookie(&id, &data), id),
+                Saved::Merged => written(Action::Merged, shared.set_cookie(&id, &data), id),
+                Saved::Gone => done(Action::Gone, None),
             }
         }
-        (None, Some(_)) => unchanged(shared, &id, &data).await,
+        (None, Some(_)) => Ok((unchanged(shared, &id, &data, user).await?, None)),
     }
+}
+
+/// An outcome that wrote no session.
+#[allow(clippy::unnecessary_wraps)] // the arms of `write` all return its `Result`
+fn done(action: Action, set_cookie: Option<String>) -> Result<(Outcome, Option<Id>), Error> {
+    Ok((Outcome::new(action, set_cookie), None))
+}
+
+/// An outcome that wrote the session under `id`.
+#[allow(clippy::unnecessary_wraps)]
+fn written(action: Action, set_cookie: String, id: Id) -> Result<(Outcome, Option<Id>), Error> {
+    Ok((Outcome::new(action, Some(set_cookie)), Some(id)))
 }
 
 /// An unchanged stored session. With `SESSION_REFRESH_EACH_REQUEST` its expiry slides,
@@ -112,13 +135,17 @@ pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Out
 /// may have moved the session away meanwhile; re-sending the old id would log it out).
 /// When the slide was folded into the load instead (browser sessions), nothing is sent.
 /// The data is never rewritten.
-async fn unchanged(shared: &Shared, id: &Id, data: &SessionData) -> Result<Outcome, Error> {
-    let refresh = shared.config.refresh_each_request;
+async fn unchanged(
+    shared: &Shared,
+    id: &Id,
+    data: &SessionData,
+    user: Option<&str>,
+) -> Result<Outcome, Error> {
     let permanent = is_permanent(data);
-    if !(refresh && (shared.config.permanent || permanent)) {
+    if !shared.config.refresh_each_request || (shared.folds_refresh() && !permanent) {
         return Ok(Outcome::new(Action::None, None));
     }
-    match shared.store.touch(id, shared.expiry(data)).await {
+    match shared.touch(id, shared.expiry(data), user).await {
         Ok(()) if permanent => Ok(Outcome::new(
             Action::Refreshed,
             Some(shared.set_cookie(id, data)),
@@ -135,9 +162,10 @@ async fn create(
     mut id: Id,
     payload: &[u8],
     data: &SessionData,
+    user: Option<&str>,
 ) -> Result<Id, Error> {
     for _ in 0..CREATE_ATTEMPTS {
-        match shared.store.create(&id, payload, shared.expiry(data)).await {
+        match shared.create(&id, payload, shared.expiry(data), user).await {
             Ok(()) => return Ok(id),
             Err(e) if e.is_collision() => id = Id::random(),
             Err(e) => return Err(e),
@@ -148,10 +176,10 @@ async fn create(
 
 /// Deletes the record a logout leaves behind, whatever its version now (a logout always
 /// wins); returns whether it was still live.
-async fn destroy(store: &DynSessionStore, id: &Id, version: Version) -> Result<bool, Error> {
-    match store.delete_if(id, version).await {
+async fn destroy(shared: &Shared, id: &Id, version: Version) -> Result<bool, Error> {
+    match shared.delete_if(id, version).await {
         Ok(()) => Ok(true),
-        Err(e) if e.is_conflict() => store.delete(id).await.map(|()| true),
+        Err(e) if e.is_conflict() => shared.delete(id).await.map(|()| true),
         Err(e) if e.is_gone() => Ok(false),
         Err(e) => Err(e),
     }
@@ -167,23 +195,21 @@ async fn cycle(
     mut data: SessionData,
     old: Id,
     mut version: Version,
-) -> Result<Outcome, Error> {
+    user: Option<&str>,
+) -> Result<(Outcome, Option<Id>), Error> {
     for _ in 0..MERGE_ATTEMPTS {
         let payload = shared.encode(&mut data)?;
-        id = create(shared, id, &payload, &data).await?;
-        let new = Unconfirmed::new(&shared.store, id);
-        match shared.store.delete_if(&old, version).await {
+        id = create(shared, id, &payload, &data, user).await?;
+        let new = Unconfirmed::new(&shared.store, shared.store_id(&id));
+        match shared.delete_if(&old, version).await {
             Ok(()) => {
                 new.confirm();
-                return Ok(Outcome::new(
-                    Action::Cycled,
-                    Some(shared.set_cookie(&id, &data)),
-                ));
+                return written(Action::Cycled, shared.set_cookie(&id, &data), id);
             }
             Err(e) => {
                 new.discard().await;
                 if e.is_gone() {
-                    return Ok(Outcome::new(Action::Gone, None));
+                    return done(Action::Gone, None);
                 }
                 if !e.is_conflict() {
                     return Err(e);
@@ -191,7 +217,7 @@ async fn cycle(
             }
         }
         let Some(current) = reload(shared, &old).await? else {
-            return Ok(Outcome::new(Action::Gone, None));
+            return done(Action::Gone, None);
         };
         (data, version) = (data.rebase(current.0), current.1);
         id = Id::random();
@@ -202,7 +228,7 @@ async fn cycle(
 /// The current data and version of `id`; `None` when it is gone or no longer decodes (a
 /// corrupt record is treated as on load: no session, a warning).
 async fn reload(shared: &Shared, id: &Id) -> Result<Option<(SessionData, Version)>, Error> {
-    let Some(record) = shared.store.load(id).await? else {
+    let Some(record) = shared.load(id).await? else {
         return Ok(None);
     };
     Ok(shared
@@ -226,12 +252,12 @@ async fn save(
     id: &Id,
     data: &mut SessionData,
     mut version: Version,
+    user: Option<&str>,
 ) -> Result<Saved, Error> {
     for attempt in 0..MERGE_ATTEMPTS {
         let payload = shared.encode(data)?;
         match shared
-            .store
-            .save(id, &payload, shared.expiry(data), version)
+            .save(id, &payload, shared.expiry(data), version, user)
             .await
         {
             Ok(()) if attempt == 0 => return Ok(Saved::First),
@@ -250,7 +276,8 @@ async fn save(
     Err(Error::Conflict)
 }
 
-/// A record created by a rotation whose old record has not been removed yet. Unless
+/// A record created by a rotation whose old record has not been removed yet (`id` is the
+/// id the store keeps). Unless
 /// confirmed, it is deleted: by [`discard`](Unconfirmed::discard), or, when the request's
 /// future is dropped midway (a client that went away), by a task spawned on drop, so a
 /// cancelled rotation never leaves two live records.

@@ -11,12 +11,14 @@ mod session;
 mod sessions;
 mod shared;
 mod state;
+mod users;
 
 pub use error_response::ErrorResponse;
 pub use headers::ResponseHeaders;
 pub use outcome::{Action, Outcome};
 pub use session::Session;
 pub use sessions::Sessions;
+pub use users::UserSession;
 
 /// The data key holding a session's permanence, as Flask writes it.
 pub const PERMANENT_KEY: &str = "_permanent";

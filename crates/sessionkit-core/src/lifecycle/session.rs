@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::lifecycle::PERMANENT_KEY;
-use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent, is_reserved};
+use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent, is_reserved, user_in};
 use crate::lifecycle::state::Loaded;
+use crate::lifecycle::{PERMANENT_KEY, UserSession, users};
 use crate::{Error, Id, SessionData};
 
 /// One request's session: Flask's `session` object, in Rust.
@@ -243,6 +243,53 @@ impl Session {
         self.with_loaded(|loaded| loaded.id).await
     }
 
+    /// The live sessions of the user this session is bound to (its `SESSION_USER_KEY`),
+    /// oldest first, this one marked [`current`](UserSession::current): a "your devices"
+    /// page. Empty when the session is bound to nobody.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn user_sessions(&self) -> Result<Vec<UserSession>, Error> {
+        let (user, own) = self.user_and_own_ids().await?;
+        match user {
+            Some(user) => users::list(&self.inner.shared, &user, &own).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Revokes every other session of the user this session is bound to ("sign out of all
+    /// other devices", after a password change); returns how many. This session stays,
+    /// including when it is moving to a new id in this request. The revoked sessions end
+    /// as a logout does: their next request has no session, and a request in flight on
+    /// one cannot bring it back.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn revoke_other_sessions(&self) -> Result<usize, Error> {
+        let (user, own) = self.user_and_own_ids().await?;
+        match user {
+            Some(user) => users::revoke_all(&self.inner.shared, &user, &own).await,
+            None => Ok(0),
+        }
+    }
+
+    /// The user this session is bound to now, and the ids the store keeps for the records
+    /// this request lives under or leaves.
+    async fn user_and_own_ids(&self) -> Result<(Option<String>, Vec<Id>), Error> {
+        let shared = Arc::clone(&self.inner.shared);
+        self.with_loaded(|loaded| {
+            let user = user_in(&loaded.data, &shared.config.user_key);
+            let own = loaded
+                .own_ids()
+                .into_iter()
+                .flatten()
+                .map(|id| shared.store_id(&id))
+                .collect();
+            (user, own)
+        })
+        .await
+    }
+
     async fn with_data<R>(&self, f: impl FnOnce(&mut SessionData) -> R) -> Result<R, Error> {
         self.with_loaded(|loaded| f(&mut loaded.data)).await
     }
@@ -264,20 +311,17 @@ impl Session {
         Ok(state)
     }
 
-    /// Loads the cookie's session. When reads slide the expiry and new sessions are not
-    /// permanent, the slide is folded into the load (one round trip); otherwise the end of
-    /// the request refreshes it, checking at the same time that the id is still live
-    /// before its cookie is re-sent.
+    /// Loads the cookie's session. When reads slide the expiry, new sessions are not
+    /// permanent and there is no user index, the slide is folded into the load (one round
+    /// trip); otherwise the end of the request refreshes it, checking at the same time that
+    /// the id is still live before its cookie is re-sent.
     async fn load(&self) -> Result<Loaded, Error> {
         let shared = &self.inner.shared;
         if let Some(id) = self.inner.cookie_id {
-            let record = if shared.config.refresh_each_request && !shared.config.permanent {
-                shared
-                    .store
-                    .load_and_touch(&id, shared.idle_expiry())
-                    .await?
+            let record = if shared.folds_refresh() {
+                shared.load_and_touch(&id, shared.idle_expiry()).await?
             } else {
-                shared.store.load(&id).await?
+                shared.load(&id).await?
             };
             if let Some(record) = record
                 && let Some(data) = shared.decode_or_warn(&id, record.payload())
@@ -286,13 +330,14 @@ impl Session {
                     return Ok(Loaded {
                         id,
                         stored: Some(record.version()),
+                        user: shared.user_of(&data),
                         data,
                         leaving: None,
                     });
                 }
                 // Past its absolute lifetime: gone, whatever its activity.
                 tracing::debug!(session = ?id, "session reached SESSION_ABSOLUTE_LIFETIME");
-                shared.store.delete(&id).await?;
+                shared.delete(&id).await?;
             }
         }
         // No valid cookie, or an unknown, expired or unreadable session: a fresh one under a
@@ -302,6 +347,7 @@ impl Session {
             stored: None,
             data: shared.new_data(),
             leaving: None,
+            user: None,
         })
     }
 

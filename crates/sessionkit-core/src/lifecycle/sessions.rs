@@ -6,8 +6,10 @@ use std::sync::Arc;
 use crate::cookies::SessionCookies;
 use crate::lifecycle::session::Session;
 use crate::lifecycle::shared::Shared;
-use crate::lifecycle::{Outcome, finish};
-use crate::{DynClock, DynSessionStore, Error, SessionConfig, SystemClock, TimeoutStore};
+use crate::lifecycle::{Outcome, UserSession, finish, users};
+use crate::{
+    ConfigKey, DynClock, DynSessionStore, Error, Id, SessionConfig, SystemClock, TimeoutStore,
+};
 
 /// The request lifecycle shared by all requests: the store (every call bounded by the
 /// configured timeout: by the store itself when it says so through
@@ -57,13 +59,24 @@ impl Sessions {
     /// tests).
     ///
     /// # Errors
-    /// [`Error::Config`] when `config` does not validate.
+    /// [`Error::Config`] when `config` does not validate; [`Error::Unsupported`] when it
+    /// asks for a user index and the store has none.
     pub fn with_clock(
         store: DynSessionStore,
         config: SessionConfig,
         clock: DynClock,
     ) -> Result<Self, Error> {
         config.validate()?;
+        if config.indexes_users() && store.user_index().is_none() {
+            return Err(Error::Unsupported {
+                feature: "find a user's sessions",
+                key: if config.user_index {
+                    ConfigKey::UserIndex
+                } else {
+                    ConfigKey::MaxPerUser
+                },
+            });
+        }
         let bounded = store
             .call_timeout()
             .is_some_and(|limit| limit <= config.store_timeout);
@@ -99,6 +112,65 @@ impl Sessions {
     /// merge attempt.
     pub async fn finish(&self, session: &Session) -> Result<Outcome, Error> {
         finish::settle(&self.shared, session.take_state().await).await
+    }
+
+    /// The live sessions of `user` (bound through `SESSION_USER_KEY`), oldest first: for
+    /// an admin page or a job, outside any request.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sessionkit_core::{MemoryStore, SessionConfig, Sessions};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut config = SessionConfig::default();
+    /// config.user_index = true;
+    /// let sessions = Sessions::new(Arc::new(MemoryStore::new()), config)?;
+    ///
+    /// // Two logins of ada, from two browsers.
+    /// for _ in 0..2 {
+    ///     let session = sessions.start([]);
+    ///     session.insert("_user_id", "ada").await?;
+    ///     sessions.finish(&session).await?;
+    /// }
+    /// assert_eq!(sessions.user_sessions("ada").await?.len(), 2);
+    /// assert_eq!(sessions.revoke_user("ada").await?, 2);
+    /// assert!(sessions.user_sessions("ada").await?.is_empty());
+    /// # Ok::<(), sessionkit_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
+        users::list(&self.shared, user, &[]).await
+    }
+
+    /// Revokes every session of `user` ("log out everywhere"); returns how many. Each ends
+    /// as a logout does: its next request has no session, and a request in flight on it
+    /// cannot bring it back.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn revoke_user(&self, user: &str) -> Result<usize, Error> {
+        users::revoke_all(&self.shared, user, &[]).await
+    }
+
+    /// Revokes every session of `user` except the one under `keep` (a session id, as
+    /// [`Session::id`] returns it); returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn revoke_user_except(&self, user: &str, keep: &Id) -> Result<usize, Error> {
+        users::revoke_all(&self.shared, user, &[self.shared.store_id(keep)]).await
+    }
+
+    /// Revokes the session of `user` whose [`hint`](UserSession::hint) is `hint`; returns
+    /// whether there was one.
+    ///
+    /// # Errors
+    /// [`Error::Config`] without `SESSION_USER_INDEX`; store failures.
+    pub async fn revoke_session(&self, user: &str, hint: &str) -> Result<bool, Error> {
+        users::revoke_one(&self.shared, user, hint).await
     }
 
     /// The configuration.

@@ -10,7 +10,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cookies::SessionCookies;
 use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
-use crate::{DynClock, DynSessionStore, Error, Id, SessionConfig, SessionData, Timestamp};
+use crate::{
+    DynClock, DynSessionStore, Error, Id, Record, SessionConfig, SessionData, Timestamp, UserIndex,
+    Version,
+};
 
 pub(crate) struct Shared {
     /// The store, behind a [`TimeoutStore`](crate::TimeoutStore) unless it bounds its calls
@@ -19,6 +22,103 @@ pub(crate) struct Shared {
     pub(crate) config: SessionConfig,
     pub(crate) cookies: SessionCookies,
     pub(crate) clock: DynClock,
+}
+
+/// Store calls. Every call from the lifecycle goes through these, so the id given is
+/// always turned into the id the store keeps ([`Shared::store_id`]) and, with the user
+/// index on, every write carries the session's user.
+impl Shared {
+    /// The id the store keeps for `id`: its SHA-256 with `SESSION_HASH_IDS`, else itself.
+    pub(crate) fn store_id(&self, id: &Id) -> Id {
+        if self.config.hash_ids {
+            id.hashed()
+        } else {
+            *id
+        }
+    }
+
+    /// The store's user index, when the configuration asks for one (checked at startup).
+    pub(crate) fn index(&self) -> Option<&dyn UserIndex> {
+        if self.config.indexes_users() {
+            self.store.user_index()
+        } else {
+            None
+        }
+    }
+
+    /// Whether a read slides the expiry in the same call as the load (browser sessions
+    /// without the user index, which needs the user known for its refresh).
+    pub(crate) fn folds_refresh(&self) -> bool {
+        self.config.refresh_each_request && !self.config.permanent && self.index().is_none()
+    }
+
+    pub(crate) async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
+        self.store.load(&self.store_id(id)).await
+    }
+
+    pub(crate) async fn load_and_touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+    ) -> Result<Option<Record>, Error> {
+        self.store
+            .load_and_touch(&self.store_id(id), expires_at)
+            .await
+    }
+
+    pub(crate) async fn create(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        let key = self.store_id(id);
+        match self.index() {
+            Some(index) => index.create_for(&key, payload, expires_at, user).await,
+            None => self.store.create(&key, payload, expires_at).await,
+        }
+    }
+
+    pub(crate) async fn save(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        let key = self.store_id(id);
+        match self.index() {
+            Some(index) => {
+                index
+                    .save_for(&key, payload, expires_at, expected, user)
+                    .await
+            }
+            None => self.store.save(&key, payload, expires_at, expected).await,
+        }
+    }
+
+    pub(crate) async fn touch(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        let key = self.store_id(id);
+        match self.index() {
+            Some(index) => index.touch_for(&key, expires_at, user).await,
+            None => self.store.touch(&key, expires_at).await,
+        }
+    }
+
+    pub(crate) async fn delete(&self, id: &Id) -> Result<(), Error> {
+        self.store.delete(&self.store_id(id)).await
+    }
+
+    pub(crate) async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        self.store.delete_if(&self.store_id(id), expected).await
+    }
 }
 
 impl Shared {
@@ -63,6 +163,14 @@ impl Shared {
             data.mark_unmodified();
         }
         data
+    }
+
+    /// The user `data` is bound to: the value of `SESSION_USER_KEY` as text (a string as
+    /// it is, an integer in decimal), when the user index is on. Any other value binds to
+    /// nobody.
+    pub(crate) fn user_of(&self, data: &SessionData) -> Option<String> {
+        self.index()?;
+        user_in(data, &self.config.user_key)
     }
 
     /// Whether removing `key` is a logout ([`SessionConfig::auth_keys`]).
@@ -125,6 +233,23 @@ impl Shared {
     /// `Set-Cookie` that removes the session cookie.
     pub(crate) fn removal_cookie(&self) -> String {
         self.cookies.removal_cookie()
+    }
+}
+
+/// The value of `key` in `data` as a user name: a string, or an integer in decimal.
+pub(crate) fn user_in(data: &SessionData, key: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum UserRef {
+        Text(String),
+        Signed(i64),
+        Unsigned(u64),
+    }
+    match data.get::<UserRef>(key) {
+        Ok(Some(UserRef::Text(text))) => Some(text),
+        Ok(Some(UserRef::Signed(n))) => Some(n.to_string()),
+        Ok(Some(UserRef::Unsigned(n))) => Some(n.to_string()),
+        Ok(None) | Err(_) => None,
     }
 }
 

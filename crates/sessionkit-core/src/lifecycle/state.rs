@@ -13,6 +13,9 @@ pub(crate) struct Loaded {
     pub(crate) data: SessionData,
     /// The record this request moves away from, if it does.
     pub(crate) leaving: Option<Leaving>,
+    /// The user the stored record was bound to when it loaded (with the user index on),
+    /// to tell a login at the end of the request.
+    pub(crate) user: Option<String>,
 }
 
 /// A record the request leaves behind, and how it is removed at the end.
@@ -33,6 +36,15 @@ pub(crate) enum Leaving {
 }
 
 impl Loaded {
+    /// The ids of records this request's session lives under or leaves behind.
+    pub(crate) fn own_ids(&self) -> [Option<Id>; 2] {
+        let leaving = match self.leaving {
+            Some(Leaving::Cycle { id, .. } | Leaving::Destroy { id, .. }) => Some(id),
+            None => None,
+        };
+        [Some(self.id), leaving]
+    }
+
     /// Moves the session to a fresh id at the end of the request (`cycle_id`).
     pub(crate) fn cycle(&mut self) {
         if let Some(version) = self.stored.take() {

@@ -1,8 +1,8 @@
 //! The memory store's sessions: a map in least-recently-used order plus an index by expiry,
 //! kept in step by every method here.
 
-use std::collections::BTreeSet;
 use std::collections::hash_map::RandomState;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::time::SystemTime;
 
@@ -20,6 +20,8 @@ pub(super) struct Entry {
     pub(super) payload: Bytes,
     pub(super) expires_at: SystemTime,
     pub(super) version: u64,
+    /// The user the session is bound to, for the user index.
+    pub(super) user: Option<String>,
 }
 
 /// Sessions by id, never more than `max`.
@@ -30,6 +32,8 @@ pub(super) struct Entries {
     /// Every entry's `(expires_at, id)`, earliest first; an id is in `by_id` at most once,
     /// so the pair is unique.
     by_expiry: BTreeSet<(SystemTime, Id)>,
+    /// The ids of the entries bound to each user; a user with none has no set.
+    by_user: HashMap<String, HashSet<Id>>,
     max: NonZeroUsize,
 }
 
@@ -38,6 +42,7 @@ impl Entries {
         Self {
             by_id: LinkedHashMap::with_hasher(RandomState::new()),
             by_expiry: BTreeSet::new(),
+            by_user: HashMap::new(),
             max,
         }
     }
@@ -71,7 +76,33 @@ impl Entries {
             self.evict_least_recently_used();
         }
         self.by_expiry.insert((entry.expires_at, id));
+        if let Some(user) = &entry.user {
+            self.by_user.entry(user.clone()).or_default().insert(id);
+        }
         self.by_id.insert(id, entry);
+    }
+
+    /// Binds the entry under `id`, if any, to `user`.
+    pub(super) fn set_user(&mut self, id: &Id, user: Option<&str>) {
+        let Some(entry) = self.by_id.get_mut(id) else {
+            return;
+        };
+        if entry.user.as_deref() == user {
+            return;
+        }
+        let old = std::mem::replace(&mut entry.user, user.map(str::to_owned));
+        unbind(&mut self.by_user, id, old.as_deref());
+        if let Some(user) = user {
+            self.by_user.entry(user.to_owned()).or_default().insert(*id);
+        }
+    }
+
+    /// The ids of the entries bound to `user`, live or not.
+    pub(super) fn ids_of(&self, user: &str) -> Vec<Id> {
+        self.by_user
+            .get(user)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Moves the expiry of the entry under `id`, if any.
@@ -102,7 +133,10 @@ impl Entries {
     /// Removes the entry under `id`; whether there was one.
     pub(super) fn remove(&mut self, id: &Id) -> bool {
         match self.by_id.remove(id) {
-            Some(entry) => self.by_expiry.remove(&(entry.expires_at, *id)),
+            Some(entry) => {
+                unbind(&mut self.by_user, id, entry.user.as_deref());
+                self.by_expiry.remove(&(entry.expires_at, *id))
+            }
             None => false,
         }
     }
@@ -115,7 +149,9 @@ impl Entries {
             match self.by_expiry.first() {
                 Some(&(expires_at, id)) if expires_at <= now => {
                     self.by_expiry.pop_first();
-                    self.by_id.remove(&id);
+                    if let Some(entry) = self.by_id.remove(&id) {
+                        unbind(&mut self.by_user, &id, entry.user.as_deref());
+                    }
                     removed += 1;
                 }
                 _ => break,
@@ -127,6 +163,7 @@ impl Entries {
     fn evict_least_recently_used(&mut self) {
         if let Some((id, entry)) = self.by_id.pop_front() {
             self.by_expiry.remove(&(entry.expires_at, id));
+            unbind(&mut self.by_user, &id, entry.user.as_deref());
             tracing::debug!(
                 max_sessions = self.max.get(),
                 "memory store full: evicted the least recently used session"
@@ -139,11 +176,29 @@ impl Entries {
     pub(super) fn assert_consistent(&self) {
         assert_eq!(self.by_id.len(), self.by_expiry.len(), "index out of step");
         assert!(self.by_id.len() <= self.max.get(), "over the maximum");
+        let bound: usize = self.by_user.values().map(HashSet::len).sum();
+        let with_user = self.by_id.values().filter(|e| e.user.is_some()).count();
+        assert_eq!(bound, with_user, "user index out of step");
+        assert!(
+            self.by_user.values().all(|ids| !ids.is_empty()),
+            "empty user set kept"
+        );
         for (id, entry) in &self.by_id {
             assert!(
                 self.by_expiry.contains(&(entry.expires_at, *id)),
                 "{id:?} missing from the expiry index"
             );
+        }
+    }
+}
+
+/// Drops `id` from `user`'s set, and the set when it is left empty.
+fn unbind(by_user: &mut HashMap<String, HashSet<Id>>, id: &Id, user: Option<&str>) {
+    let Some(user) = user else { return };
+    if let Some(ids) = by_user.get_mut(user) {
+        ids.remove(id);
+        if ids.is_empty() {
+            by_user.remove(user);
         }
     }
 }

@@ -12,6 +12,7 @@ mod expiry;
 mod round_trip;
 mod save;
 mod support;
+mod user_index;
 
 pub use concurrency::{
     concurrent_creates_are_all_stored_and_distinct, concurrent_saves_from_one_version_one_wins,
@@ -34,4 +35,10 @@ pub use round_trip::{
 pub use save::{
     save_after_delete_does_not_resurrect, save_after_expiry_is_gone,
     save_of_missing_record_is_gone, save_replaces_the_data, save_with_stale_version_conflicts,
+};
+pub use user_index::{
+    create_for_binds_the_record, create_for_collision_binds_nothing,
+    deleted_records_are_not_listed, expired_records_are_not_listed,
+    listing_shows_the_current_record, save_for_binds_and_rebinds, save_for_failures_bind_nothing,
+    touch_for_keeps_the_record_listed, unknown_user_lists_nothing, user_names_are_opaque,
 };
