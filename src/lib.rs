@@ -74,9 +74,9 @@ pub use session_type::SessionType;
 
 pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
-    ErrorResponse, ExpiredDeletion, Id, ManualClock, MemoryStore, Outcome, Record, ResponseHeaders,
-    SameSite, SecretKey, Session, SessionConfig, SessionData, SessionStore, Sessions, SignerFormat,
-    SystemClock, Timestamp, Version,
+    ErrorResponse, ExpiredDeletion, Id, IndexedRecord, ManualClock, MemoryStore, Outcome, Record,
+    ResponseHeaders, SameSite, SecretKey, Session, SessionConfig, SessionData, SessionStore,
+    Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

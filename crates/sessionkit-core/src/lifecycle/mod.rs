@@ -12,6 +12,8 @@ mod sessions;
 mod shared;
 mod state;
 mod users;
+#[cfg(test)]
+mod users_tests;
 
 pub use error_response::ErrorResponse;
 pub use headers::ResponseHeaders;
