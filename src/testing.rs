@@ -34,8 +34,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use sessionkit_core::{
-    DynClock, DynSessionStore, Error, Id, ManualClock, MemoryStore, Record, SessionStore, Sessions,
-    SystemClock, Version,
+    DynClock, DynSessionStore, Error, Id, IndexedRecord, ManualClock, MemoryStore, Record,
+    SessionStore, Sessions, SystemClock, UserIndex, Version,
 };
 
 use crate::{Config, ConfigBuilder, SessionType, connect};
@@ -101,6 +101,7 @@ impl TestStore {
             store: Arc::new(Recorded {
                 inner: store,
                 created: Mutex::new(HashSet::new()),
+                users: Mutex::new(HashSet::new()),
             }),
             clock,
         })
@@ -162,6 +163,19 @@ impl TestStore {
         for id in &created {
             self.store.inner.delete(id).await?;
         }
+        // Listing a user's sessions drops the index entries of deleted ones.
+        let users: Vec<String> = self
+            .store
+            .users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        if let Some(index) = self.store.inner.user_index() {
+            for user in &users {
+                index.sessions_of(user).await?;
+            }
+        }
         drop_sql_table(&self.config).await
     }
 }
@@ -204,6 +218,8 @@ impl fmt::Debug for TestStore {
 struct Recorded {
     inner: DynSessionStore,
     created: Mutex<HashSet<Id>>,
+    /// The users sessions were bound to, whose index entries cleanup repairs away.
+    users: Mutex<HashSet<String>>,
 }
 
 impl Recorded {
@@ -266,5 +282,76 @@ impl SessionStore for Recorded {
 
     fn call_timeout(&self) -> Option<std::time::Duration> {
         self.inner.call_timeout()
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+}
+
+/// The inner store's index, recording created ids and the users bound, for cleanup.
+#[async_trait]
+impl UserIndex for Recorded {
+    async fn create_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.note_user(user);
+        self.index()
+            .create_for(id, payload, expires_at, user)
+            .await?;
+        self.created().insert(*id);
+        Ok(())
+    }
+
+    async fn save_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.note_user(user);
+        self.index()
+            .save_for(id, payload, expires_at, expected, user)
+            .await
+    }
+
+    async fn touch_for(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.index().touch_for(id, expires_at, user).await
+    }
+
+    async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {
+        self.index().sessions_of(user).await
+    }
+
+    async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
+        self.index().unindex(user, id).await
+    }
+}
+
+impl Recorded {
+    fn index(&self) -> &dyn UserIndex {
+        self.inner
+            .user_index()
+            .expect("reached only through user_index(), which checks")
+    }
+
+    fn note_user(&self, user: Option<&str>) {
+        if let Some(user) = user {
+            self.users
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(user.to_owned());
+        }
     }
 }

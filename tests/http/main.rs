@@ -11,6 +11,7 @@
 mod adapters;
 mod concurrency;
 mod cookies;
+mod devices;
 mod failures;
 mod lifecycle;
 mod races;
@@ -95,6 +96,11 @@ macro_rules! every_case {
             signing::signed_cookie_round_trips_and_the_store_key_is_the_bare_id,
             signing::unsigned_or_wrongly_signed_cookies_are_refused_without_a_lookup,
             signing::rotation_accepts_the_old_key_and_issues_the_new_one,
+            devices::three_devices_are_listed_and_the_others_revoked,
+            devices::an_admin_logs_a_user_out_everywhere,
+            devices::a_cap_of_two_revokes_the_oldest_at_login,
+            devices::a_revocation_racing_requests_in_flight_leaves_no_session,
+            devices::hashed_ids_keep_no_cookie_id_in_the_store,
         }
     };
 }

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use http::{HeaderMap, Request, StatusCode, header};
 use sessionkit::testing::TestStore;
 use sessionkit::{
-    Codec, Config, DynClock, DynSessionStore, Error, Id, ManualClock, Record, SessionData,
-    SessionStore, Sessions, SystemClock, Version,
+    Codec, Config, DynClock, DynSessionStore, Error, Id, IndexedRecord, ManualClock, Record,
+    SessionData, SessionStore, Sessions, SystemClock, UserIndex, Version,
 };
 use tokio::sync::Notify;
 
@@ -258,6 +258,64 @@ impl SessionStore for CountingStore {
         self.count("delete_if");
         self.inner.delete_if(id, expected).await
     }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+}
+
+/// The inner store's index, counted under the names of the plain calls (`create_for` as
+/// `create`, ...), so a count means the same with the index on.
+#[async_trait]
+impl UserIndex for CountingStore {
+    async fn create_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.count("create");
+        self.index().create_for(id, payload, expires_at, user).await
+    }
+    async fn save_for(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.count("save");
+        self.index()
+            .save_for(id, payload, expires_at, expected, user)
+            .await
+    }
+    async fn touch_for(
+        &self,
+        id: &Id,
+        expires_at: SystemTime,
+        user: Option<&str>,
+    ) -> Result<(), Error> {
+        self.count("touch");
+        self.index().touch_for(id, expires_at, user).await
+    }
+    async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {
+        self.count("sessions_of");
+        self.index().sessions_of(user).await
+    }
+    async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
+        self.count("unindex");
+        self.index().unindex(user, id).await
+    }
+}
+
+impl CountingStore {
+    fn index(&self) -> &dyn UserIndex {
+        self.inner
+            .user_index()
+            .expect("reached only through user_index(), which checks")
+    }
 }
 
 /// Lets a test hold a handler between loading the session and writing it.
@@ -276,6 +334,8 @@ pub(crate) struct TestApp {
     clock: Option<ManualClock>,
     pub(crate) gate: Arc<Gate>,
     lifetime: Duration,
+    /// The app's sessions, for what an admin endpoint or a job does outside a request.
+    pub(crate) sessions: Sessions,
 }
 
 impl TestApp {
@@ -293,11 +353,17 @@ impl TestApp {
             Sessions::with_clock(store.clone(), config.session().clone(), dyn_clock).unwrap();
         let gate = Arc::new(Gate::default());
         Self {
-            server: Server::new(adapter, sessions, gate.clone(), ErrorResponses::Default),
+            server: Server::new(
+                adapter,
+                sessions.clone(),
+                gate.clone(),
+                ErrorResponses::Default,
+            ),
             store,
             clock,
             gate,
             lifetime: config.session().lifetime,
+            sessions,
         }
     }
 

@@ -55,7 +55,10 @@ impl ActixApp {
                 "/clear_then_set/{key}/{value}",
                 web::get().to(clear_then_set),
             )
-            .route("/destroy", web::get().to(destroy));
+            .route("/destroy", web::get().to(destroy))
+            .route("/login/{user}", web::get().to(login))
+            .route("/devices", web::get().to(devices))
+            .route("/revoke_others", web::get().to(revoke_others));
         let service = test::init_service(app).await;
 
         let method = actix_web::http::Method::from_bytes(request.method().as_str().as_bytes())
@@ -211,4 +214,21 @@ async fn clear_then_set(
 async fn destroy(session: Session) -> Result<&'static str, SessionError> {
     session.destroy().await?;
     Ok("destroyed")
+}
+
+/// Flask-Login's `login_user`: binds the session to `user` and moves it to a new id.
+async fn login(session: Session, user: web::Path<String>) -> Result<&'static str, SessionError> {
+    session.insert("_user_id", &user.into_inner()).await?;
+    session.cycle_id().await?;
+    Ok("ok")
+}
+
+async fn devices(session: Session) -> Result<String, SessionError> {
+    Ok(crate::adapters::describe_devices(
+        &session.user_sessions().await?,
+    ))
+}
+
+async fn revoke_others(session: Session) -> Result<String, SessionError> {
+    Ok(session.revoke_other_sessions().await?.to_string())
 }

@@ -65,6 +65,9 @@ fn routes(gate: Arc<Gate>) -> Router {
         .route("/take/{key}", get(take))
         .route("/clear_then_set/{key}/{value}", get(clear_then_set))
         .route("/destroy", get(destroy))
+        .route("/login/{user}", get(login))
+        .route("/devices", get(devices))
+        .route("/revoke_others", get(revoke_others))
         .with_state(gate)
 }
 async fn get_value(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
@@ -192,4 +195,21 @@ async fn clear_then_set(
 async fn destroy(session: Session) -> Result<&'static str, SessionError> {
     session.destroy().await?;
     Ok("destroyed")
+}
+
+/// Flask-Login's `login_user`: binds the session to `user` and moves it to a new id.
+async fn login(session: Session, Path(user): Path<String>) -> Result<&'static str, SessionError> {
+    session.insert("_user_id", &user).await?;
+    session.cycle_id().await?;
+    Ok("ok")
+}
+
+async fn devices(session: Session) -> Result<String, SessionError> {
+    Ok(crate::adapters::describe_devices(
+        &session.user_sessions().await?,
+    ))
+}
+
+async fn revoke_others(session: Session) -> Result<String, SessionError> {
+    Ok(session.revoke_other_sessions().await?.to_string())
 }

@@ -23,6 +23,9 @@
 //! | `/slow_set/{key}/{value}` | loads, notifies `Gate::entered`, waits for `Gate::release`, then inserts |
 //! | `/slow_read/{key}` | loads, waits at the gate, answers what it loaded |
 //! | `/slow_cycle` | loads, waits at the gate, rotates the id; answers the new id |
+//! | `/login/{user}` | sets `_user_id` and rotates the id (Flask-Login's `login_user`) |
+//! | `/devices` | the user's sessions, oldest first: hints joined by `,`, the current one with a `*` |
+//! | `/revoke_others` | `revoke_other_sessions()`; how many |
 
 mod actix;
 mod axum;
@@ -30,7 +33,7 @@ mod axum;
 use std::sync::Arc;
 
 use http::Request;
-use sessionkit::{Error, Sessions};
+use sessionkit::{Error, Sessions, UserSession};
 
 use crate::support::{Gate, TestResponse};
 
@@ -82,4 +85,19 @@ impl Server {
             Self::Actix(app) => app.send(request).await,
         }
     }
+}
+
+/// The `/devices` answer: hints oldest first, joined by `,`, the current one with a `*`.
+pub(crate) fn describe_devices(sessions: &[UserSession]) -> String {
+    sessions
+        .iter()
+        .map(|s| {
+            if s.current {
+                format!("{}*", s.hint)
+            } else {
+                s.hint.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
