@@ -27,6 +27,8 @@ enum Store {
 struct Shared {
     json: bool,
     signer_key: Option<&'static str>,
+    /// `SESSION_USER_INDEX=true` on the Rust side.
+    user_index: bool,
 }
 
 /// The Python app and the Rust app, side by side, and the client that drives both.
@@ -36,6 +38,8 @@ struct Pair {
     client: reqwest::Client,
     child: Child,
     server: tokio::task::JoinHandle<()>,
+    /// The Rust app's sessions, for what an admin does outside a request.
+    sessions: sessionkit::Sessions,
 }
 
 fn free_port() -> u16 {
@@ -115,12 +119,16 @@ impl Pair {
                 ("SESSION_SIGNER_FORMAT", "itsdangerous".into()),
             ]);
         }
+        if shared.user_index {
+            pairs.push(("SESSION_USER_INDEX", "true".into()));
+        }
         let config = sessionkit::Config::from_pairs(pairs).unwrap();
         let layer = sessionkit::axum::layer(&config).await.unwrap_or_else(|e| {
             panic!("{store:?} is needed: start it with ./scripts/services ({e:?})")
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let rust = format!("http://{}", listener.local_addr().unwrap());
+        let sessions = layer.sessions().clone();
         let app = rust_routes().layer(layer);
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -133,6 +141,7 @@ impl Pair {
                 .unwrap(),
             child,
             server,
+            sessions,
         };
         pair.wait_for_python().await;
         pair
@@ -311,6 +320,30 @@ async fn login_on_python_is_seen_by_rust(store: Store) {
     assert_eq!(pair.rust("/get/_fresh").await, "true");
 }
 
+/// A session Python logged in is indexed once Rust saves it, and revoking the user from
+/// Rust logs the Python side out too.
+async fn python_login_is_indexed_once_rust_saves_it(store: Store) {
+    let shared = Shared {
+        user_index: true,
+        ..Shared::default()
+    };
+    let pair = Pair::start(store, shared).await;
+    let user = format!("ada-{}", &Id::random().to_string()[..10]);
+    assert_eq!(pair.python(&format!("/login/{user}")).await, "ok");
+    assert!(
+        pair.sessions.user_sessions(&user).await.unwrap().is_empty(),
+        "Python does not index"
+    );
+    assert_eq!(pair.rust("/incr").await, "1");
+    let listed = pair.sessions.user_sessions(&user).await.unwrap();
+    assert_eq!(listed.len(), 1, "indexed on Rust's first save");
+    assert!(listed[0].created_at.is_some(), "stamped with a creation time");
+
+    assert_eq!(pair.sessions.revoke_user(&user).await.unwrap(), 1);
+    assert_eq!(pair.python("/whoami").await, "<none>");
+    assert_eq!(pair.rust("/whoami").await, "<none>");
+}
+
 async fn counter_is_shared_both_ways(store: Store) {
     let pair = Pair::start(store, Shared::default()).await;
     assert_eq!(pair.rust("/incr").await, "1");
@@ -443,6 +476,11 @@ macro_rules! interop_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn login_on_python_is_seen_by_rust() {
             super::login_on_python_is_seen_by_rust($store).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn python_login_is_indexed_once_rust_saves_it() {
+            super::python_login_is_indexed_once_rust_saves_it($store).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
