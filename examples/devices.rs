@@ -26,7 +26,7 @@ use sessionkit::{Config, ConfigKey, Sessions, UserSession};
 
 /// The app's state: its users' passwords (a stand-in for a user table) and the sessions,
 /// for the admin endpoint.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct App {
     passwords: Arc<Mutex<HashMap<String, String>>>,
     sessions: Sessions,
@@ -50,7 +50,9 @@ pub fn app(layer: SessionLayer) -> Router {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
 }
 
 fn seconds(at: Option<SystemTime>) -> String {

@@ -78,12 +78,24 @@ async fn a_password_change_logs_out_every_other_device() {
     assert!(page.contains("on 2 devices"), "{page}");
     assert_eq!(page.matches("(this device)").count(), 1);
 
-    let changed = send(&app, "POST", "/password", Some(&laptop), "old=sesame&new=s3cret").await;
+    let changed = send(
+        &app,
+        "POST",
+        "/password",
+        Some(&laptop),
+        "old=sesame&new=s3cret",
+    )
+    .await;
     assert_eq!(changed.body, "password changed; 1 other sessions ended");
-    let laptop = changed.cookie.expect("the changing device moves to a new id");
+    let laptop = changed
+        .cookie
+        .expect("the changing device moves to a new id");
 
     let phone_page = send(&app, "GET", "/", Some(&phone), "").await.body;
-    assert!(phone_page.contains("Log in"), "the phone is logged out: {phone_page}");
+    assert!(
+        phone_page.contains("Log in"),
+        "the phone is logged out: {phone_page}"
+    );
     let page = send(&app, "GET", "/", Some(&laptop), "").await.body;
     assert!(page.contains("on 1 devices"), "{page}");
 
@@ -92,7 +104,10 @@ async fn a_password_change_logs_out_every_other_device() {
         StatusCode::UNAUTHORIZED,
         "the old password is refused"
     );
-    assert_eq!(log_in(&app, "ada", "s3cret").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        log_in(&app, "ada", "s3cret").await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -109,7 +124,10 @@ async fn log_out_everywhere_else_and_the_admin_endpoint() {
         assert!(page.contains("Log in"), "{page}");
     }
     let page = send(&app, "GET", "/", Some(&devices[0]), "").await.body;
-    assert!(page.contains("Logged in as <b>bob</b> on 1 devices"), "{page}");
+    assert!(
+        page.contains("Logged in as <b>bob</b> on 1 devices"),
+        "{page}"
+    );
 
     let again = log_in(&app, "bob", "sesame").await.cookie.unwrap();
     let admin = send(&app, "POST", "/admin/logout/bob", None, "").await;

@@ -337,7 +337,10 @@ async fn python_login_is_indexed_once_rust_saves_it(store: Store) {
     assert_eq!(pair.rust("/incr").await, "1");
     let listed = pair.sessions.user_sessions(&user).await.unwrap();
     assert_eq!(listed.len(), 1, "indexed on Rust's first save");
-    assert!(listed[0].created_at.is_some(), "stamped with a creation time");
+    assert!(
+        listed[0].created_at.is_some(),
+        "stamped with a creation time"
+    );
 
     assert_eq!(pair.sessions.revoke_user(&user).await.unwrap(), 1);
     assert_eq!(pair.python("/whoami").await, "<none>");

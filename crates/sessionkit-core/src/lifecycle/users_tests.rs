@@ -24,8 +24,10 @@ struct Env {
 fn env(configure: impl FnOnce(&mut SessionConfig)) -> Env {
     let clock = ManualClock::new();
     let memory = Arc::new(MemoryStore::with_clock(Arc::new(clock.clone())));
-    let mut config = SessionConfig::default();
-    config.user_index = true;
+    let mut config = SessionConfig {
+        user_index: true,
+        ..SessionConfig::default()
+    };
     configure(&mut config);
     let store = Arc::clone(&memory) as DynSessionStore;
     let sessions = Sessions::with_clock(store, config, Arc::new(clock.clone())).unwrap();
@@ -347,8 +349,10 @@ async fn a_rotation_that_finishes_during_a_revocation_is_found_by_a_later_pass()
     // second pass can find the new record.
     let store = Arc::new(Interleaved::default());
     let clock = ManualClock::new();
-    let mut config = SessionConfig::default();
-    config.user_index = true;
+    let config = SessionConfig {
+        user_index: true,
+        ..SessionConfig::default()
+    };
     let sessions = Sessions::with_clock(
         Arc::clone(&store) as DynSessionStore,
         config,
@@ -503,9 +507,11 @@ async fn hashed_ids_keep_no_cookie_id_in_the_store() {
 
 #[tokio::test]
 async fn hashed_ids_cannot_be_combined_with_flask_session_signing() {
-    let mut config = SessionConfig::default();
-    config.hash_ids = true;
-    config.signer_format = SignerFormat::Itsdangerous;
+    let config = SessionConfig {
+        hash_ids: true,
+        signer_format: SignerFormat::Itsdangerous,
+        ..SessionConfig::default()
+    };
     let err = Sessions::new(Arc::new(MemoryStore::new()), config).unwrap_err();
     assert!(
         matches!(
