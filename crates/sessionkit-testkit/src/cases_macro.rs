@@ -91,7 +91,7 @@ macro_rules! __with_user_index_cases {
 
 /// Writes one test per case of the [`UserIndex`](sessionkit_core::UserIndex) capability,
 /// for a store whose [`user_index`](sessionkit_core::SessionStore::user_index) is `Some`;
-/// `$harness` as for [`conformance_tests!`]. A store with the capability runs both macros.
+/// `$harness` as for [`conformance_tests!`](crate::conformance_tests). A store with the capability runs both macros.
 ///
 /// ```
 /// use std::sync::Arc;
