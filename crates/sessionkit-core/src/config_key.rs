@@ -74,7 +74,8 @@ config_keys! {
     AuthKeys = "SESSION_AUTH_KEYS",
     /// Whether sessions are indexed by user, to list and revoke them, default `false`.
     UserIndex = "SESSION_USER_INDEX",
-    /// The session key naming the user a session belongs to, default `_user_id`.
+    /// The session key naming the user a session belongs to, default `_user_id`;
+    /// `key/field` for a field of a map (axum-login: `axum-login.data/user_id`).
     UserKey = "SESSION_USER_KEY",
     /// The most sessions one user may have (older ones are revoked at login); unset: no
     /// limit. Turns the user index on.

@@ -243,7 +243,8 @@ pub struct SessionConfig {
     /// `max_per_user` is set.
     pub user_index: bool,
     /// `SESSION_USER_KEY`, default Flask-Login's `_user_id`: the session key whose value (a
-    /// string or an integer) names the user a session belongs to.
+    /// string or an integer) names the user a session belongs to; `key/field` names a
+    /// field of the map under `key` (axum-login: `axum-login.data/user_id`).
     pub user_key: String,
     /// `SESSION_MAX_PER_USER`, default none: at login, a user's oldest sessions beyond this
     /// many are revoked (never the one logging in).

@@ -1,6 +1,7 @@
 //! axum-login and axum-messages on `TowerSessionsLayer`, through a real axum `Router`, on
 //! memory and Redis: login, a protected route, logout, the auth-hash check, a flash message
-//! across a redirect, and the two logout races (a rotating request and a slower write).
+//! across a redirect, the two logout races (a rotating request and a slower write), and
+//! "log out everywhere" through the user index on axum-login's own user id.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -154,13 +155,20 @@ struct TestApp {
     users: Users,
     pause: Pause,
     store: DynSessionStore,
+    sessions: Sessions,
 }
 
 async fn app(store: DynSessionStore) -> TestApp {
     let users = Users::default();
     users.add(1, "ada", "hunter2");
     let pause = Pause::default();
-    let sessions = Sessions::new(Arc::clone(&store), SessionConfig::default()).unwrap();
+    // Sessions indexed by axum-login's user id, kept in the map under its data key.
+    let config = SessionConfig {
+        user_index: true,
+        user_key: "axum-login.data/user_id".to_owned(),
+        ..SessionConfig::default()
+    };
+    let sessions = Sessions::new(Arc::clone(&store), config).unwrap();
     let backend = users.clone();
     let router = Router::new()
         .route("/protected", get(protected))
@@ -174,12 +182,13 @@ async fn app(store: DynSessionStore) -> TestApp {
         .layer(tower::layer::layer_fn(move |inner| {
             AuthManager::new(inner, backend.clone(), "axum-login.data")
         }))
-        .layer(TowerSessionsLayer::new(sessions));
+        .layer(TowerSessionsLayer::new(sessions.clone()));
     TestApp {
         router,
         users,
         pause,
         store,
+        sessions,
     }
 }
 
@@ -379,6 +388,21 @@ async fn a_rotating_request_does_not_undo_a_logout(backend: Backend) {
     }
 }
 
+async fn axum_login_sessions_are_found_and_revoked_by_user_id(backend: Backend) {
+    let app = backend.app().await;
+    let phone = app.log_in().await;
+    let laptop = app.log_in().await;
+    let listed = app.sessions.user_sessions("1").await.unwrap();
+    assert_eq!(listed.len(), 2, "both logins are indexed under ada's id");
+    assert_eq!(app.sessions.revoke_user("1").await.unwrap(), 2);
+    assert!(!app.is_logged_in(&phone).await);
+    assert!(!app.is_logged_in(&laptop).await);
+    // A logout unbinds: nothing is left to list.
+    let again = app.log_in().await;
+    app.send("POST", "/logout", Some(&again), "").await;
+    assert!(app.sessions.user_sessions("1").await.unwrap().is_empty());
+}
+
 macro_rules! on_backend {
     ($module:ident, $backend:expr) => {
         mod $module {
@@ -407,6 +431,10 @@ macro_rules! on_backend {
             #[tokio::test]
             async fn a_rotating_request_does_not_undo_a_logout() {
                 super::a_rotating_request_does_not_undo_a_logout($backend).await
+            }
+            #[tokio::test]
+            async fn axum_login_sessions_are_found_and_revoked_by_user_id() {
+                super::axum_login_sessions_are_found_and_revoked_by_user_id($backend).await
             }
         }
     };

@@ -236,7 +236,10 @@ impl Shared {
     }
 }
 
-/// The value of `key` in `data` as a user name: a string, or an integer in decimal.
+/// The user named in `data` by `key`: the value of that session key, or with `key/field`
+/// the field of the map under `key` (axum-login keeps its user id as `user_id` in the map
+/// under `axum-login.data`). A string names a user as it is, an integer in decimal; any
+/// other value names nobody.
 pub(crate) fn user_in(data: &SessionData, key: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
@@ -244,12 +247,20 @@ pub(crate) fn user_in(data: &SessionData, key: &str) -> Option<String> {
         Text(String),
         Signed(i64),
         Unsigned(u64),
+        Other(serde::de::IgnoredAny),
     }
-    match data.get::<UserRef>(key) {
-        Ok(Some(UserRef::Text(text))) => Some(text),
-        Ok(Some(UserRef::Signed(n))) => Some(n.to_string()),
-        Ok(Some(UserRef::Unsigned(n))) => Some(n.to_string()),
-        Ok(None) | Err(_) => None,
+    let user = match key.split_once('/') {
+        None => data.get::<UserRef>(key).ok()??,
+        Some((key, field)) => data
+            .get::<std::collections::HashMap<String, UserRef>>(key)
+            .ok()??
+            .remove(field)?,
+    };
+    match user {
+        UserRef::Text(text) => Some(text),
+        UserRef::Signed(n) => Some(n.to_string()),
+        UserRef::Unsigned(n) => Some(n.to_string()),
+        UserRef::Other(_) => None,
     }
 }
 

@@ -147,6 +147,31 @@ async fn the_user_key_is_configurable() {
 }
 
 #[tokio::test]
+async fn a_field_of_a_map_can_name_the_user() {
+    // axum-login keeps `{"user_id": 7, "auth_hash": <bytes>}` under `axum-login.data`.
+    #[derive(serde::Serialize)]
+    struct Data {
+        user_id: i64,
+        auth_hash: serde_bytes::ByteBuf,
+    }
+    let env = env(|c| c.user_key = "axum-login.data/user_id".into());
+    let session = env.sessions.start([]);
+    let data = Data {
+        user_id: 7,
+        auth_hash: serde_bytes::ByteBuf::from(vec![1, 2, 3]),
+    };
+    session.insert("axum-login.data", &data).await.unwrap();
+    env.finish(&session).await;
+    let session = env.sessions.start([]);
+    session
+        .insert("axum-login.data", "not a map")
+        .await
+        .unwrap();
+    env.finish(&session).await;
+    assert_eq!(env.count("7").await, 1);
+}
+
+#[tokio::test]
 async fn logging_in_as_someone_else_rebinds_and_logging_out_unbinds() {
     let env = env(|_| {});
     let cookie = env.login("ada").await;
