@@ -163,11 +163,9 @@ async fn app(store: DynSessionStore) -> TestApp {
     users.add(1, "ada", "hunter2");
     let pause = Pause::default();
     // Sessions indexed by axum-login's user id, kept in the map under its data key.
-    let config = SessionConfig {
-        user_index: true,
-        user_key: "axum-login.data/user_id".to_owned(),
-        ..SessionConfig::default()
-    };
+    let mut config = SessionConfig::default();
+    config.user_index = true;
+    config.user_key = "axum-login.data/user_id".to_owned();
     let sessions = Sessions::new(Arc::clone(&store), config).unwrap();
     let backend = users.clone();
     let router = Router::new()
