@@ -276,6 +276,7 @@ impl ConfigBuilder {
             ConfigKey::MaxPerUser => s.max_per_user = Some(parse::count(key, v)?),
             ConfigKey::HashIds => s.hash_ids = parse::boolean(key, v)?,
             ConfigKey::RefreshEachRequest => s.refresh_each_request = parse::boolean(key, v)?,
+            ConfigKey::RefreshStep => s.refresh_step = Some(parse::seconds_or_zero(key, v)?),
             ConfigKey::SerializationFormat => s.codec = v.parse::<Codec>()?,
             ConfigKey::CookieName => s.cookie.name = value.to_owned(),
             ConfigKey::CookieDomain => s.cookie.domain = Some(v.to_owned()),

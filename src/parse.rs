@@ -81,6 +81,14 @@ pub(crate) fn seconds(key: ConfigKey, value: &str) -> Result<Duration, Error> {
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
+/// Like [`seconds`], and `0` too.
+pub(crate) fn seconds_or_zero(key: ConfigKey, value: &str) -> Result<Duration, Error> {
+    if value.trim().parse::<f64>() == Ok(0.0) {
+        return Ok(Duration::ZERO);
+    }
+    seconds(key, value)
+}
+
 /// A comma-separated list with blanks dropped.
 pub(crate) fn list(value: &str) -> Vec<String> {
     value

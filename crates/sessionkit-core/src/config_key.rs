@@ -84,6 +84,9 @@ config_keys! {
     HashIds = "SESSION_HASH_IDS",
     /// Whether reads slide the expiry, default `true`.
     RefreshEachRequest = "SESSION_REFRESH_EACH_REQUEST",
+    /// Seconds (decimals allowed) a read must move the expiry before the store is asked
+    /// to; default 1% of the lifetime, at least 1; `0`: every read.
+    RefreshStep = "SESSION_REFRESH_STEP",
     /// `msgpack` (default) or `json`.
     SerializationFormat = "SESSION_SERIALIZATION_FORMAT",
     /// The cookie name, default `session`.

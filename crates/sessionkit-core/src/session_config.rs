@@ -207,6 +207,12 @@ pub struct SessionConfig {
     pub lifetime: Duration,
     /// `SESSION_REFRESH_EACH_REQUEST`, default `true`: reading a session slides its expiry.
     pub refresh_each_request: bool,
+    /// `SESSION_REFRESH_STEP`, default none (1% of `lifetime`, at least 1 s): how far a
+    /// read must move the expiry before the store is asked to move it. Reads within a
+    /// step of the last refresh this process made cost no store write (and, for a
+    /// permanent session, send no cookie); the stored expiry is never more than one step
+    /// behind a strict sliding window. `Some(Duration::ZERO)` refreshes on every read.
+    pub refresh_step: Option<Duration>,
     /// `SESSION_SERIALIZATION_FORMAT`, default MessagePack.
     pub codec: Codec,
     /// The cookie's name and attributes.
@@ -280,6 +286,7 @@ impl Default for SessionConfig {
             permanent: true,
             lifetime: Duration::from_secs(31 * 24 * 60 * 60),
             refresh_each_request: true,
+            refresh_step: None,
             codec: Codec::MessagePack,
             cookie: CookieConfig::default(),
             use_signer: false,
@@ -332,6 +339,13 @@ impl SessionConfig {
         check_lifetime(ConfigKey::Lifetime, self.lifetime)?;
         if let Some(absolute) = self.absolute_lifetime {
             check_lifetime(ConfigKey::AbsoluteLifetime, absolute)?;
+        }
+        if self.effective_refresh_step() >= self.lifetime {
+            return Err(Error::config(
+                ConfigKey::RefreshStep,
+                format!("{}", self.effective_refresh_step().as_secs_f64()),
+                "the refresh step must be shorter than the lifetime (PERMANENT_SESSION_LIFETIME)",
+            ));
         }
         if self.max_size < MIN_MAX_SIZE {
             return Err(Error::config(
@@ -389,6 +403,25 @@ impl SessionConfig {
             ));
         }
         self.cookie.validate()
+    }
+
+    /// The refresh step in effect: [`refresh_step`](SessionConfig::refresh_step), or 1% of
+    /// the lifetime with a floor of one second.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sessionkit_core::SessionConfig;
+    ///
+    /// let mut config = SessionConfig::default(); // 31 days
+    /// assert_eq!(config.effective_refresh_step(), Duration::from_secs(26784));
+    /// config.lifetime = Duration::from_secs(30);
+    /// assert_eq!(config.effective_refresh_step(), Duration::from_secs(1));
+    /// config.refresh_step = Some(Duration::ZERO);
+    /// assert_eq!(config.effective_refresh_step(), Duration::ZERO);
+    /// ```
+    pub fn effective_refresh_step(&self) -> Duration {
+        self.refresh_step
+            .unwrap_or_else(|| (self.lifetime / 100).max(Duration::from_secs(1)))
     }
 
     /// Whether sessions are indexed by user: `user_index`, or a cap per user.

@@ -55,6 +55,7 @@ async fn write(
         stored,
         mut data,
         leaving,
+        refreshed_on_load,
         ..
     } = state;
     let empty = is_effectively_empty(&data);
@@ -113,7 +114,10 @@ async fn write(
                 Saved::Gone => done(Action::Gone, None),
             }
         }
-        (None, Some(_)) => Ok((unchanged(shared, &id, &data, user).await?, None)),
+        (None, Some(_)) => Ok((
+            unchanged(shared, &id, &data, user, refreshed_on_load).await?,
+            None,
+        )),
     }
 }
 
@@ -129,7 +133,8 @@ fn written(action: Action, set_cookie: String, id: Id) -> Result<(Outcome, Optio
     Ok((Outcome::new(action, Some(set_cookie)), Some(id)))
 }
 
-/// An unchanged stored session. With `SESSION_REFRESH_EACH_REQUEST` its expiry slides,
+/// An unchanged stored session. With `SESSION_REFRESH_EACH_REQUEST` its expiry slides
+/// (once it would move by more than `SESSION_REFRESH_STEP`),
 /// and a permanent session's cookie is re-sent with the new expiry, as Flask does: the
 /// slide is a `touch`, which also tells whether the id is still live (a concurrent login
 /// may have moved the session away meanwhile; re-sending the old id would log it out).
@@ -140,9 +145,16 @@ async fn unchanged(
     id: &Id,
     data: &SessionData,
     user: Option<&str>,
+    refreshed_on_load: bool,
 ) -> Result<Outcome, Error> {
     let permanent = is_permanent(data);
-    if !shared.config.refresh_each_request || (shared.folds_refresh() && !permanent) {
+    let due = if shared.folds_refresh() {
+        // The load slid the expiry if it was due; a permanent session's cookie follows.
+        refreshed_on_load && permanent
+    } else {
+        shared.refreshes.is_due(id, shared.expiry(data))
+    };
+    if !shared.config.refresh_each_request || !due {
         return Ok(Outcome::new(Action::None, None));
     }
     match shared.touch(id, shared.expiry(data), user).await {

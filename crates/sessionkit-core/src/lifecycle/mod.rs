@@ -7,6 +7,9 @@ mod headers;
 mod outcome;
 #[cfg(test)]
 mod outcome_tests;
+#[cfg(test)]
+mod refresh_tests;
+mod refreshes;
 mod session;
 mod sessions;
 mod shared;

@@ -314,12 +314,15 @@ impl Session {
     /// Loads the cookie's session. When reads slide the expiry, new sessions are not
     /// permanent and there is no user index, the slide is folded into the load (one round
     /// trip); otherwise the end of the request refreshes it, checking at the same time that
-    /// the id is still live before its cookie is re-sent.
+    /// the id is still live before its cookie is re-sent. Either way only when the expiry
+    /// would move by more than the refresh step since this process last moved it.
     async fn load(&self) -> Result<Loaded, Error> {
         let shared = &self.inner.shared;
         if let Some(id) = self.inner.cookie_id {
-            let record = if shared.folds_refresh() {
-                shared.load_and_touch(&id, shared.idle_expiry()).await?
+            let expiry = shared.idle_expiry();
+            let refreshed_on_load = shared.folds_refresh() && shared.refreshes.is_due(&id, expiry);
+            let record = if refreshed_on_load {
+                shared.load_and_touch(&id, expiry).await?
             } else {
                 shared.load(&id).await?
             };
@@ -333,6 +336,7 @@ impl Session {
                         user: shared.user_of(&data),
                         data,
                         leaving: None,
+                        refreshed_on_load,
                     });
                 }
                 // Past its absolute lifetime: gone, whatever its activity.
@@ -348,6 +352,7 @@ impl Session {
             data: shared.new_data(),
             leaving: None,
             user: None,
+            refreshed_on_load: false,
         })
     }
 

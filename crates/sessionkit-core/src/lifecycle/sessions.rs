@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::cookies::SessionCookies;
+use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::session::Session;
 use crate::lifecycle::shared::Shared;
 use crate::lifecycle::{Outcome, UserSession, finish, users};
@@ -89,6 +90,7 @@ impl Sessions {
             shared: Arc::new(Shared {
                 store,
                 cookies: SessionCookies::new(&config),
+                refreshes: Refreshes::new(config.effective_refresh_step()),
                 config,
                 clock,
             }),

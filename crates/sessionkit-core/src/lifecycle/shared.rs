@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cookies::SessionCookies;
+use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
 use crate::{
     DynClock, DynSessionStore, Error, Id, Record, SessionConfig, SessionData, Timestamp, UserIndex,
@@ -22,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) config: SessionConfig,
     pub(crate) cookies: SessionCookies,
     pub(crate) clock: DynClock,
+    /// When this process last moved each session's expiry (`SESSION_REFRESH_STEP`).
+    pub(crate) refreshes: Refreshes,
 }
 
 /// Store calls. Every call from the lifecycle goes through these, so the id given is
@@ -61,9 +64,14 @@ impl Shared {
         id: &Id,
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
-        self.store
+        let record = self
+            .store
             .load_and_touch(&self.store_id(id), expires_at)
-            .await
+            .await?;
+        if record.is_some() {
+            self.refreshes.note(id, expires_at);
+        }
+        Ok(record)
     }
 
     pub(crate) async fn create(
@@ -77,7 +85,9 @@ impl Shared {
         match self.index() {
             Some(index) => index.create_for(&key, payload, expires_at, user).await,
             None => self.store.create(&key, payload, expires_at).await,
-        }
+        }?;
+        self.refreshes.note(id, expires_at);
+        Ok(())
     }
 
     pub(crate) async fn save(
@@ -96,7 +106,9 @@ impl Shared {
                     .await
             }
             None => self.store.save(&key, payload, expires_at, expected).await,
-        }
+        }?;
+        self.refreshes.note(id, expires_at);
+        Ok(())
     }
 
     pub(crate) async fn touch(
@@ -109,14 +121,18 @@ impl Shared {
         match self.index() {
             Some(index) => index.touch_for(&key, expires_at, user).await,
             None => self.store.touch(&key, expires_at).await,
-        }
+        }?;
+        self.refreshes.note(id, expires_at);
+        Ok(())
     }
 
     pub(crate) async fn delete(&self, id: &Id) -> Result<(), Error> {
+        self.refreshes.forget(id);
         self.store.delete(&self.store_id(id)).await
     }
 
     pub(crate) async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+        self.refreshes.forget(id);
         self.store.delete_if(&self.store_id(id), expected).await
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct Loaded {
     /// The user the stored record was bound to when it loaded (with the user index on),
     /// to tell a login at the end of the request.
     pub(crate) user: Option<String>,
+    /// Whether the load itself moved the expiry (a browser session's folded refresh).
+    pub(crate) refreshed_on_load: bool,
 }
 
 /// A record the request leaves behind, and how it is removed at the end.

@@ -91,7 +91,7 @@ impl Env {
 
 #[tokio::test]
 async fn a_login_binds_the_session_and_listing_describes_it() {
-    let env = env(|_| {});
+    let env = env(|c| c.refresh_step = Some(Duration::ZERO));
     let started = env.clock.now();
     let cookie = env.login("ada").await;
     env.clock.advance(MINUTE);

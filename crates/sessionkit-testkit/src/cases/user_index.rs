@@ -236,8 +236,9 @@ pub async fn touch_for_keeps_the_record_listed(store: &dyn SessionStore, time: &
     let ada = user("ada");
     let id = create_for(index, time, Some(&ada), 0, SHORT).await;
     let version = must_load(store, &id, "created").await.version();
+    let touched_to = later(time, LONG);
     index
-        .touch_for(&id, later(time, LONG), Some(&ada))
+        .touch_for(&id, touched_to, Some(&ada))
         .await
         .expect("touch_for");
     time.pass(SHORT).await;
@@ -252,7 +253,7 @@ pub async fn touch_for_keeps_the_record_listed(store: &dyn SessionStore, time: &
         version,
         "touch keeps the version"
     );
-    assert_close(found[0].expires_at, later(time, LONG), "touch_for");
+    assert_close(found[0].expires_at, touched_to, "touch_for");
     let missing = index
         .touch_for(&Id::random(), later(time, LONG), Some(&ada))
         .await;
