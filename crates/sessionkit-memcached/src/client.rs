@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use memcache::exp::{AsyncMetaClient, Error as ClientError, GetStatus, Meta, MutationStatus};
+use memcache::exp::{
+    AsyncMetaClient, Error as ClientError, Get, GetResult, GetStatus, Meta, MutationStatus,
+};
 use sessionkit_core::{Error, redact_url};
 
 use crate::exptime::Exptime;
@@ -28,6 +30,15 @@ impl From<MutationStatus> for CasOutcome {
             _ => Self::Changed,
         }
     }
+}
+
+/// An item read with its metadata (`mg key v c t`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub(crate) value: Vec<u8>,
+    pub(crate) cas: u64,
+    /// Remaining seconds as the server counts them; `None` for an item without expiry.
+    pub(crate) ttl: Option<u64>,
 }
 
 /// One memcached server.
@@ -103,6 +114,35 @@ impl Node {
         let result = request.send().await.map_err(|e| self.error(e))?;
         match (result.status, result.value, result.item.cas) {
             (GetStatus::Hit, Some(value), Some(cas)) => Ok(Some((value, cas))),
+            (GetStatus::Hit, _, _) => Err(self.protocol("a hit without value or CAS token")),
+            _ => Ok(None),
+        }
+    }
+
+    /// Items under `keys` with their CAS tokens and remaining TTLs, pipelined in one round
+    /// trip (`mg key v c t` each), in the order of `keys`; `None` for a miss.
+    pub(crate) async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Item>>, Error> {
+        let gets = keys
+            .iter()
+            .map(|key| Get::new(key).meta(Meta::NONE.cas().ttl()));
+        let results = self
+            .client
+            .run_many(gets)
+            .await
+            .map_err(|e| self.error(e))?;
+        results
+            .into_iter()
+            .map(|result| self.item(result.map_err(|e| self.error(e))?))
+            .collect()
+    }
+
+    fn item(&self, result: GetResult) -> Result<Option<Item>, Error> {
+        match (result.status, result.value, result.item.cas) {
+            (GetStatus::Hit, Some(value), Some(cas)) => Ok(Some(Item {
+                value,
+                cas,
+                ttl: result.item.ttl.and_then(|t| u64::try_from(t).ok()),
+            })),
             (GetStatus::Hit, _, _) => Err(self.protocol("a hit without value or CAS token")),
             _ => Ok(None),
         }

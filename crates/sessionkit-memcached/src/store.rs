@@ -8,11 +8,11 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sessionkit_core::ConfigKey;
-use sessionkit_core::{Error, Id, Record, SessionStore, Version, redact_url};
+use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version, redact_url};
 
 use crate::client::{BACKEND, CasOutcome, Node};
 use crate::exptime::Exptime;
-use crate::key::validate_prefix;
+use crate::key::{user_key, validate_prefix};
 use crate::rendezvous::Rendezvous;
 
 /// The default cap on connections per server.
@@ -22,12 +22,16 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 ///
 /// | Operation | Memcached (meta protocol) |
 /// |---|---|
-/// | `create` | add (`ms key MA`): refused if the key exists |
+/// | `create` | add (`ms key ME`): refused if the key exists |
 /// | `load` | get with CAS token (`mg key v c`) |
 /// | `load_and_touch` | the same with a new TTL (`mg key v c T`), one round trip |
 /// | `save` | compare-and-set (`ms key C<cas>`): not found is `Gone`, changed is `Conflict` |
 /// | `touch` | `mg key T` without the value |
 /// | `delete` | `md key` |
+/// | `delete_if` | `md key C<cas>` |
+///
+/// It is a [`UserIndex`]: a best-effort record per user, kept with compare-and-set; read
+/// the [crate docs](crate#user-index) for exactly what it can miss.
 ///
 /// Keys are prefix + id, checked against memcached's rules when the store is built. Each
 /// key lives on one server chosen by rendezvous hashing over the server names (stable
@@ -89,12 +93,36 @@ impl MemcachedStore {
         self.node(self.key(id).as_bytes()).address()
     }
 
-    fn node(&self, key: &[u8]) -> &Node {
+    /// The memcached key of `user`'s index record (see the [crate docs](crate#user-index)):
+    /// prefix + `user:` + base64url of the SHA-256 of the name. It lives on the server
+    /// rendezvous hashing picks for it, like any key.
+    pub fn user_key(&self, user: &str) -> String {
+        user_key(&self.prefix, user)
+    }
+
+    pub(crate) fn node(&self, key: &[u8]) -> &Node {
         &self.nodes[self.ring.pick(key)]
     }
 
+    /// The index of the server for `key`, in the order the servers were given.
+    pub(crate) fn node_index(&self, key: &[u8]) -> usize {
+        self.ring.pick(key)
+    }
+
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The limit on each call to a server.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Runs `call`, failing with [`Error::Timeout`] after the store's timeout.
-    async fn bounded<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    pub(crate) async fn bounded<T>(
+        &self,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
         tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| Error::Timeout {
@@ -280,6 +308,10 @@ impl SessionStore for MemcachedStore {
             CasOutcome::NotFound => Err(Error::Gone),
             CasOutcome::Changed => Err(Error::Conflict),
         }
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
     }
 }
 

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use sessionkit_core::{Id, SessionStore};
-use support::{NODE_A, command, connect};
+use support::{NODE_A, connect};
 
 const DAY: u64 = 24 * 60 * 60;
 
@@ -15,14 +15,9 @@ const DAY: u64 = 24 * 60 * 60;
 /// start, so the remaining TTL it reports can run up to two seconds long.
 const CLOCK_SLACK: i64 = 3;
 
-/// The remaining TTL the server reports for `key` (`mg key t`), or None on a miss.
+/// The remaining TTL the server reports for `key`, or None on a miss.
 fn server_ttl(key: &str) -> Option<i64> {
-    let reply = command(NODE_A, &format!("mg {key} t"));
-    if reply == "EN" {
-        return None;
-    }
-    let flag = reply.split_whitespace().find(|f| f.starts_with('t'))?;
-    Some(flag[1..].parse().unwrap())
+    support::server_ttl(NODE_A, key)
 }
 
 #[tokio::test]

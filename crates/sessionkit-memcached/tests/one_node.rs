@@ -1,4 +1,4 @@
-//! The conformance suite against one memcached (127.0.0.1:11211).
+//! The conformance suite and the user index cases against one memcached (127.0.0.1:11211).
 
 mod support;
 
@@ -10,3 +10,4 @@ async fn one_node() -> Harness {
 }
 
 sessionkit_testkit::conformance_tests!(one_node);
+sessionkit_testkit::user_index_tests!(one_node);

@@ -1,4 +1,4 @@
-//! The conformance suite against two memcached servers (127.0.0.1:11211 and :11212).
+//! The conformance suite and the user index cases against two memcached servers (127.0.0.1:11211 and :11212).
 
 mod support;
 
@@ -10,6 +10,7 @@ async fn two_nodes() -> Harness {
 }
 
 sessionkit_testkit::conformance_tests!(two_nodes);
+sessionkit_testkit::user_index_tests!(two_nodes);
 
 #[tokio::test]
 async fn sessions_are_spread_over_both_servers() {

@@ -2,9 +2,10 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sessionkit_core::Id;
@@ -42,6 +43,98 @@ pub(crate) fn command(server: &str, line: &str) -> String {
     let mut reply = String::new();
     BufReader::new(stream).read_line(&mut reply).unwrap();
     reply.trim_end().to_owned()
+}
+
+/// The remaining TTL the server reports for `key` (`mg key t`), or None on a miss.
+pub(crate) fn server_ttl(server: &str, key: &str) -> Option<i64> {
+    let reply = command(server, &format!("mg {key} t"));
+    if reply == "EN" {
+        return None;
+    }
+    let flag = reply.split_whitespace().find(|f| f.starts_with('t'))?;
+    Some(flag[1..].parse().unwrap())
+}
+
+/// The value stored under `key` (`mg key v`), or None on a miss.
+pub(crate) fn server_value(server: &str, key: &str) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(server).expect("memcached answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    stream
+        .write_all(format!("mg {key} v\r\n").as_bytes())
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut header = String::new();
+    reader.read_line(&mut header).unwrap();
+    let header = header.trim_end();
+    if header == "EN" {
+        return None;
+    }
+    let len: usize = header
+        .strip_prefix("VA ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected reply {header:?}"));
+    let mut value = vec![0; len + 2];
+    reader.read_exact(&mut value).unwrap();
+    value.truncate(len);
+    Some(value)
+}
+
+/// Stores `value` under `key` for `ttl` seconds (`ms key <len> T<ttl>`), bypassing the store.
+pub(crate) fn server_set(server: &str, key: &str, value: &[u8], ttl: u32) {
+    let mut stream = TcpStream::connect(server).expect("memcached answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut request = format!("ms {key} {} T{ttl}\r\n", value.len()).into_bytes();
+    request.extend_from_slice(value);
+    request.extend_from_slice(b"\r\n");
+    stream.write_all(&request).unwrap();
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).unwrap();
+    assert_eq!(reply.trim_end(), "HD", "ms {key}");
+}
+
+/// Collects the warnings logged on this thread while it lives (tests on the default
+/// single-threaded tokio runtime run every task on the test's thread).
+pub(crate) struct Warnings {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Warnings {
+    pub(crate) fn capture() -> Self {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .finish();
+        Self {
+            lines,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+    }
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A throwaway memcached on a free loopback port, killed on drop.
