@@ -12,12 +12,24 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, SqlStr, Ty
 pub(crate) enum Param<'a> {
     Text(&'a str),
     Bytes(&'a [u8]),
+    /// Bytes, or SQL `NULL`.
+    MaybeBytes(Option<&'a [u8]>),
     Int(i64),
 }
 
+/// A row of a listing: `id, data, version, expires_at`.
+#[derive(Debug)]
+pub(crate) struct ListedRow {
+    /// The store key (prefix + id).
+    pub(crate) key: String,
+    pub(crate) record: Record,
+    /// Unix milliseconds.
+    pub(crate) expires_at: i64,
+}
+
 /// What the store asks of a sqlx driver. Implemented for every driver that binds text, bytes
-/// and integers and reads bytes and integers back, which gathers those bounds here instead
-/// of on every generic impl.
+/// (or `NULL`) and integers and reads text, bytes and integers back, which gathers those
+/// bounds here instead of on every generic impl.
 pub(crate) trait Driver: sqlx::Database {
     /// `sql` with `params` bound in order.
     fn query(sql: &SqlStr, params: &[Param<'_>]) -> Query<'static, Self, Self::Arguments>;
@@ -42,6 +54,13 @@ pub(crate) trait Driver: sqlx::Database {
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Option<Record>, sqlx::Error>> + Send;
+
+    /// Runs `sql` with `params` and reads the `id, data, version, expires_at` rows it returns.
+    fn fetch_listed(
+        conn: &mut Self::Connection,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Vec<ListedRow>, sqlx::Error>> + Send;
 }
 
 /// The number of rows a statement changed: sqlx's result types share no trait for it.
@@ -55,8 +74,10 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'t> &'t str: Encode<'t, DB> + Type<DB>,
     for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<&'t [u8]>: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Decode<'t, DB> + Type<DB>,
     for<'r> Vec<u8>: Decode<'r, DB> + Type<DB>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
 {
     fn query(sql: &SqlStr, params: &[Param<'_>]) -> Query<'static, Self, Self::Arguments> {
@@ -64,6 +85,7 @@ where
         params.iter().fold(query, |query, param| match *param {
             Param::Text(text) => query.bind(text),
             Param::Bytes(bytes) => query.bind(bytes),
+            Param::MaybeBytes(bytes) => query.bind(bytes),
             Param::Int(int) => query.bind(int),
         })
     }
@@ -95,11 +117,36 @@ where
         let Some(row) = Self::query(sql, params).fetch_optional(conn).await? else {
             return Ok(None);
         };
-        let data: Vec<u8> = row.try_get(0)?;
-        let version: i64 = row.try_get(1)?;
-        Ok(Some(Record::new(
-            Bytes::from(data),
-            Version::new(version as u64),
-        )))
+        record(&row, 0).map(Some)
     }
+
+    async fn fetch_listed(
+        conn: &mut Self::Connection,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Vec<ListedRow>, sqlx::Error> {
+        let rows = Self::query(sql, params).fetch_all(conn).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ListedRow {
+                    key: row.try_get(0)?,
+                    record: record(row, 1)?,
+                    expires_at: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The record in the `data, version` columns of `row` that start at `first`.
+fn record<R>(row: &R, first: usize) -> Result<Record, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let data: Vec<u8> = row.try_get(first)?;
+    let version: i64 = row.try_get(first + 1)?;
+    Ok(Record::new(Bytes::from(data), Version::new(version as u64)))
 }

@@ -9,7 +9,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use crate::dialect::{Dialect, Sealed, Statements, sql};
+use crate::dialect::{Dialect, Schema, Sealed, Statements, sql};
 use crate::driver::RowsAffected;
 use crate::{SqlStore, TableName};
 
@@ -37,29 +37,40 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl Dialect for Sqlite {
     type Database = sqlx::Sqlite;
     const NAME: &'static str = "sqlite";
-
-    fn ddl(table: &TableName) -> Vec<String> {
-        vec![
-            format!(
-                "CREATE TABLE IF NOT EXISTS {table} (\
-                 id TEXT PRIMARY KEY NOT NULL, \
-                 data BLOB NOT NULL, \
-                 expires_at INTEGER NOT NULL, \
-                 version INTEGER NOT NULL)"
-            ),
-            format!("CREATE INDEX IF NOT EXISTS {table}_expires_at_idx ON {table} (expires_at)"),
-        ]
-    }
 }
 
 impl Sealed for Sqlite {
+    fn schema(t: &TableName) -> Schema {
+        Schema {
+            create_table: format!(
+                "CREATE TABLE IF NOT EXISTS {t} (\
+                 id TEXT PRIMARY KEY NOT NULL, \
+                 data BLOB NOT NULL, \
+                 expires_at INTEGER NOT NULL, \
+                 version INTEGER NOT NULL, \
+                 user_hash BLOB)"
+            ),
+            expiry_index: Some(format!(
+                "CREATE INDEX IF NOT EXISTS {t}_expires_at_idx ON {t} (expires_at)"
+            )),
+            // Partial: unbound sessions (most of them) cost the index nothing.
+            user_index: Some(format!(
+                "CREATE INDEX IF NOT EXISTS {t}_user_hash_idx ON {t} (user_hash) \
+                 WHERE user_hash IS NOT NULL"
+            )),
+            add_user_column: format!("ALTER TABLE {t} ADD COLUMN user_hash BLOB"),
+        }
+    }
+
     fn statements(t: &TableName) -> Statements {
         Statements {
             create: sql(format!(
-                "INSERT INTO {t} (id, data, expires_at, version) VALUES (?1, ?2, ?3, 1) \
+                "INSERT INTO {t} (id, data, expires_at, version, user_hash) \
+                 VALUES (?1, ?2, ?3, 1, ?4) \
                  ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
-                 expires_at = excluded.expires_at, version = {t}.version + 1 \
-                 WHERE {t}.expires_at <= ?4"
+                 expires_at = excluded.expires_at, version = {t}.version + 1, \
+                 user_hash = excluded.user_hash \
+                 WHERE {t}.expires_at <= ?5"
             )),
             take_over: None,
             load: sql(format!(
@@ -73,6 +84,11 @@ impl Sealed for Sqlite {
                 "UPDATE {t} SET data = ?1, expires_at = ?2, version = version + 1 \
                  WHERE id = ?3 AND version = ?4 AND expires_at > ?5"
             )),
+            save_for: sql(format!(
+                "UPDATE {t} SET data = ?1, expires_at = ?2, user_hash = ?3, \
+                 version = version + 1 \
+                 WHERE id = ?4 AND version = ?5 AND expires_at > ?6"
+            )),
             live_version: sql(format!(
                 "SELECT version FROM {t} WHERE id = ?1 AND expires_at > ?2"
             )),
@@ -85,6 +101,13 @@ impl Sealed for Sqlite {
             )),
             delete_expired: sql(format!(
                 "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE expires_at <= ?1 LIMIT ?2)"
+            )),
+            sessions_of: sql(format!(
+                "SELECT id, data, version, expires_at FROM {t} \
+                 WHERE user_hash = ?1 AND expires_at > ?2"
+            )),
+            unindex: sql(format!(
+                "UPDATE {t} SET user_hash = NULL WHERE id = ?1 AND user_hash = ?2"
             )),
         }
     }

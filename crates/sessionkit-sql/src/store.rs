@@ -6,18 +6,20 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use sessionkit_core::{DynClock, Error, Id, Record, SessionStore, Version};
+use sessionkit_core::{DynClock, Error, Id, Record, SessionStore, UserIndex, Version};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, SqlStr};
 
-use crate::dialect::{Statements, sql};
-use crate::driver::Driver;
-use crate::driver::Param::{self, Bytes, Int, Text};
+use crate::dialect::Statements;
+use crate::driver::Param::{self, Bytes, Int, MaybeBytes, Text};
+use crate::driver::{Driver, ListedRow};
 use crate::error::{from_sqlx, is_unique_violation};
 use crate::{Dialect, TableName};
 
 /// Sessions in a SQL table: one row per session, keyed by prefix + id, with the codec's
-/// bytes, the expiry (unix milliseconds, indexed) and a version for compare-and-set.
+/// bytes, the expiry (unix milliseconds, indexed), a version for compare-and-set and the
+/// hash of the user it is bound to (indexed; see the crate docs). It implements
+/// [`UserIndex`] exactly: a binding is written with its row and lives as long.
 ///
 /// The dialects are [`PostgresStore`](crate::PostgresStore),
 /// [`MySqlStore`](crate::MySqlStore) and [`SqliteStore`](crate::SqliteStore). Clones share
@@ -62,42 +64,9 @@ impl<D: Dialect> SqlStore<D> {
         &self.inner.table
     }
 
-    /// The statements [`migrate`](Self::migrate) runs, for teams that manage schemas
-    /// themselves.
-    pub fn ddl(&self) -> Vec<String> {
-        D::ddl(&self.inner.table)
-    }
-
     /// The key of `id`: prefix + id.
     pub fn key(&self, id: &Id) -> String {
         id.key(&self.inner.prefix)
-    }
-
-    /// Creates the table and its expiry index if they do not exist.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn migrate(&self) -> Result<(), Error> {
-        let mut conn = self
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| from_sqlx(D::NAME, e))?;
-        for statement in self.ddl() {
-            D::Database::execute(&mut conn, &sql(statement), &[])
-                .await
-                .map_err(|e| from_sqlx(D::NAME, e))?;
-        }
-        Ok(())
-    }
-
-    /// Drops the table: the inverse of [`migrate`](Self::migrate), for tests and teardown.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn drop_table(&self) -> Result<(), Error> {
-        let statement = sql(format!("DROP TABLE IF EXISTS {}", self.inner.table));
-        self.execute(&statement, &[]).await.map(drop)
     }
 
     /// Unix milliseconds now, on the store's clock.
@@ -140,19 +109,111 @@ impl<D: Dialect> SqlStore<D> {
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
+    /// Runs `sql` within the timeout and reads the `id, data, version, expires_at` rows it
+    /// returns.
+    pub(crate) async fn fetch_listed(
+        &self,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Vec<ListedRow>, Error> {
+        let mut call = self.connection().await?;
+        let limit = call.limit;
+        let outcome = limit
+            .bounded(D::Database::fetch_listed(call.conn(), sql, params))
+            .await;
+        call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
+    }
+
+    /// Whether `sql` returns a row, within the timeout.
+    async fn exists(&self, sql: &SqlStr, params: &[Param<'_>]) -> Result<bool, Error> {
+        let mut call = self.connection().await?;
+        let limit = call.limit;
+        let outcome = limit
+            .bounded(D::Database::exists(call.conn(), sql, params))
+            .await;
+        call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
+    }
+
+    /// `create` of a row whose user column holds `user_hash` (`None`: SQL `NULL`). The
+    /// take-over of an expired row writes the column too: a new record starts unbound
+    /// unless bound here.
+    pub(crate) async fn create_bound(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        user_hash: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let (key, expires, now) = (self.key(id), unix_ms(expires_at), self.now_ms());
+        let user = MaybeBytes(user_hash);
+        let sql = &self.inner.sql;
+        let created = match &sql.take_over {
+            // An upsert that takes over an expired row and leaves a live one alone.
+            None => {
+                let params = [Text(&key), Bytes(payload), Int(expires), user, Int(now)];
+                self.execute(&sql.create, &params).await?
+            }
+            // A plain insert; on a duplicate key, the take-over of an expired row.
+            Some(take_over) => {
+                let params = [Text(&key), Bytes(payload), Int(expires), user];
+                match self.execute_raw(&sql.create, &params).await? {
+                    Ok(inserted) => inserted,
+                    Err(e) if is_unique_violation(&e) => {
+                        let params = [Bytes(payload), Int(expires), user, Text(&key), Int(now)];
+                        self.execute(take_over, &params).await?
+                    }
+                    Err(e) => return Err(from_sqlx(D::NAME, e)),
+                }
+            }
+        };
+        if created == 1 {
+            Ok(())
+        } else {
+            Err(Error::Collision)
+        }
+    }
+
+    /// `save`, leaving the user column as it is ([`UserColumn::Keep`]) or writing it in
+    /// the same statement.
+    pub(crate) async fn save_bound(
+        &self,
+        id: &Id,
+        payload: &[u8],
+        expires_at: SystemTime,
+        expected: Version,
+        user: UserColumn<'_>,
+    ) -> Result<(), Error> {
+        let (key, now) = (self.key(id), self.now_ms());
+        let (expires, version) = (Int(unix_ms(expires_at)), Int(expected.get() as i64));
+        // MySQL: sqlx connects with CLIENT_FOUND_ROWS, so the count is of matched rows.
+        let saved = match user {
+            UserColumn::Keep => {
+                let params = [Bytes(payload), expires, Text(&key), version, Int(now)];
+                self.execute(&self.inner.sql.save, &params).await?
+            }
+            UserColumn::Set(user_hash) => {
+                let params = [
+                    Bytes(payload),
+                    expires,
+                    MaybeBytes(user_hash),
+                    Text(&key),
+                    version,
+                    Int(now),
+                ];
+                self.execute(&self.inner.sql.save_for, &params).await?
+            }
+        };
+        if saved == 1 {
+            return Ok(());
+        }
+        Err(self.unsaved(&key, now).await)
+    }
+
     /// Why a version-guarded write changed no row: the record is gone, or another version
     /// is live.
     async fn unsaved(&self, key: &str, now: i64) -> Error {
         let params = [Text(key), Int(now)];
-        let live = async {
-            let mut call = self.connection().await?;
-            let (limit, sql) = (call.limit, &self.inner.sql.live_version);
-            let outcome = limit
-                .bounded(D::Database::exists(call.conn(), sql, &params))
-                .await;
-            call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
-        };
-        match live.await {
+        match self.exists(&self.inner.sql.live_version, &params).await {
             Ok(false) => Error::Gone,
             Ok(true) => Error::Conflict,
             Err(e) => e,
@@ -235,32 +296,7 @@ impl Limit {
 #[async_trait]
 impl<D: Dialect> SessionStore for SqlStore<D> {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        let (key, expires, now) = (self.key(id), unix_ms(expires_at), self.now_ms());
-        let sql = &self.inner.sql;
-        let created = match &sql.take_over {
-            // An upsert that takes over an expired row and leaves a live one alone.
-            None => {
-                let params = [Text(&key), Bytes(payload), Int(expires), Int(now)];
-                self.execute(&sql.create, &params).await?
-            }
-            // A plain insert; on a duplicate key, the take-over of an expired row.
-            Some(take_over) => {
-                let params = [Text(&key), Bytes(payload), Int(expires)];
-                match self.execute_raw(&sql.create, &params).await? {
-                    Ok(inserted) => inserted,
-                    Err(e) if is_unique_violation(&e) => {
-                        let params = [Bytes(payload), Int(expires), Text(&key), Int(now)];
-                        self.execute(take_over, &params).await?
-                    }
-                    Err(e) => return Err(from_sqlx(D::NAME, e)),
-                }
-            }
-        };
-        if created == 1 {
-            Ok(())
-        } else {
-            Err(Error::Collision)
-        }
+        self.create_bound(id, payload, expires_at, None).await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
@@ -292,19 +328,8 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
         expires_at: SystemTime,
         expected: Version,
     ) -> Result<(), Error> {
-        let (key, now) = (self.key(id), self.now_ms());
-        let params = [
-            Bytes(payload),
-            Int(unix_ms(expires_at)),
-            Text(&key),
-            Int(expected.get() as i64),
-            Int(now),
-        ];
-        // MySQL: sqlx connects with CLIENT_FOUND_ROWS, so the count is of matched rows.
-        if self.execute(&self.inner.sql.save, &params).await? == 1 {
-            return Ok(());
-        }
-        Err(self.unsaved(&key, now).await)
+        self.save_bound(id, payload, expires_at, expected, UserColumn::Keep)
+            .await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
@@ -339,6 +364,10 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout())
     }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
 }
 
 impl<D: Dialect> fmt::Debug for SqlStore<D> {
@@ -350,6 +379,20 @@ impl<D: Dialect> fmt::Debug for SqlStore<D> {
             .field("timeout", &self.inner.timeout)
             .finish()
     }
+}
+
+/// What a `save` writes to the row's user column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UserColumn<'a> {
+    /// Nothing: the binding stays as it is (plain `save`).
+    Keep,
+    /// This user's hash, or `NULL` (`save_for`).
+    Set(Option<&'a [u8]>),
+}
+
+/// The time `ms` unix milliseconds name (the epoch for a negative number).
+pub(crate) fn from_unix_ms(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// Unix milliseconds of `time`, rounded up (an expiry is never moved earlier).

@@ -1,4 +1,5 @@
-//! MySQL / MariaDB: the conformance suite, case-sensitive keys, batched cleanup.
+//! MySQL / MariaDB: the conformance suite, the user index and its upgrade, case-sensitive
+//! keys, batched cleanup.
 
 mod support;
 
@@ -9,8 +10,26 @@ use sessionkit_sql::sqlx;
 use support::{mysql, mysql_harness};
 
 sessionkit_testkit::conformance_tests!(mysql_harness);
+sessionkit_testkit::user_index_tests!(mysql_harness);
 
 support::dialect_tests!(mysql);
+
+/// The table as sessionkit-sql created it before the user index (commit a513b1a).
+fn before_user_index(table: &str) -> support::BeforeUserIndex {
+    support::BeforeUserIndex {
+        ddl: vec![format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\
+             id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, \
+             data LONGBLOB NOT NULL, expires_at BIGINT NOT NULL, version BIGINT NOT NULL, \
+             INDEX {table}_expires_at_idx (expires_at))"
+        )],
+        insert: format!("INSERT INTO {table} (id, data, expires_at, version) VALUES (?, ?, ?, 1)"),
+        user_index_exists: format!(
+            "SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             AND table_name = '{table}' AND index_name = '{table}_user_hash_idx'"
+        ),
+    }
+}
 
 #[tokio::test]
 async fn ids_differing_only_in_case_are_different_sessions() {

@@ -84,6 +84,17 @@ pub(crate) async fn sqlite(clock: &ManualClock) -> (SqliteStore, std::path::Path
     (store, path)
 }
 
+/// A dialect's table as sessionkit-sql created it before the user index (commit a513b1a),
+/// for the upgrade tests; each test file gives its own.
+pub(crate) struct BeforeUserIndex {
+    /// The statements that version's `migrate` ran, verbatim.
+    pub(crate) ddl: Vec<String>,
+    /// How that version inserted a new session: binds `key, data, expires_at`.
+    pub(crate) insert: String,
+    /// Returns a row when the table has the index `{table}_user_hash_idx`.
+    pub(crate) user_index_exists: String,
+}
+
 /// Drops the store's table, then closes its pool.
 macro_rules! drop_table_teardown {
     ($store:expr) => {{
@@ -130,6 +141,7 @@ pub(crate) async fn sqlite_harness() -> Harness {
 macro_rules! dialect_tests {
     ($make:ident) => {
         mod dialect {
+            use std::collections::BTreeSet;
             use std::time::{Duration, SystemTime};
 
             use sessionkit_core::{ExpiredDeletion, Id, ManualClock, SessionStore};
@@ -270,6 +282,185 @@ macro_rules! dialect_tests {
                     expires_after,
                     unix_ms(new_expiry),
                     "the expiry was not slid"
+                );
+                drop_table!(store);
+            }
+
+            /// The upgrade of a table from before the user index, by `migrate` (twice) or by
+            /// hand with `upgrade_ddl`: the old session loads as it was, the index works for
+            /// old and new sessions, and the old version's inserts still work during a
+            /// rolling deploy.
+            async fn check_upgrade(by_hand: bool) {
+                let clock = ManualClock::new();
+                let store = super::$make(&clock).await;
+                let table = store.table().to_string();
+                let old = super::before_user_index(&table);
+                drop_table!(store);
+                for statement in &old.ddl {
+                    let statement = sqlx::AssertSqlSafe(statement.clone());
+                    sqlx::query(statement).execute(store.pool()).await.unwrap();
+                }
+                let expires = clock_now(&clock) + Duration::from_secs(60);
+                let insert_as_before = |id: Id| {
+                    let (key, pool) = (store.key(&id), store.pool().clone());
+                    let insert = sqlx::AssertSqlSafe(old.insert.clone());
+                    async move {
+                        sqlx::query(insert)
+                            .bind(key)
+                            .bind(&b"\x81\xa1a\x01"[..])
+                            .bind(unix_ms(expires))
+                            .execute(&pool)
+                            .await
+                            .unwrap();
+                    }
+                };
+                let before = Id::random();
+                insert_as_before(before).await;
+
+                if by_hand {
+                    for statement in store.upgrade_ddl() {
+                        let statement = sqlx::AssertSqlSafe(statement);
+                        sqlx::query(statement).execute(store.pool()).await.unwrap();
+                    }
+                }
+                store.migrate().await.expect("migrate an old table");
+                store.migrate().await.expect("migrate it again");
+
+                let loaded = store
+                    .load(&before)
+                    .await
+                    .unwrap()
+                    .expect("the old session survives the upgrade");
+                assert_eq!(loaded.payload().as_ref(), b"\x81\xa1a\x01");
+                assert_eq!(loaded.version().get(), 1, "the upgrade touched the old row");
+
+                let index = store.user_index().expect("a SQL store has a user index");
+                assert!(index.sessions_of("ada").await.unwrap().is_empty());
+                let created = Id::random();
+                index
+                    .create_for(&created, b"\x81\xa1a\x02", expires, Some("ada"))
+                    .await
+                    .unwrap();
+                index
+                    .save_for(
+                        &before,
+                        b"\x81\xa1a\x03",
+                        expires,
+                        loaded.version(),
+                        Some("ada"),
+                    )
+                    .await
+                    .unwrap();
+                let listed: BTreeSet<Id> = index
+                    .sessions_of("ada")
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
+                assert_eq!(listed, BTreeSet::from([before, created]));
+
+                // An instance still on the old version keeps working against the new table.
+                let during = Id::random();
+                insert_as_before(during).await;
+                assert!(store.load(&during).await.unwrap().is_some());
+                assert_eq!(index.sessions_of("ada").await.unwrap().len(), 2);
+
+                let exists = sqlx::AssertSqlSafe(old.user_index_exists.clone());
+                let found = sqlx::query(exists)
+                    .fetch_optional(store.pool())
+                    .await
+                    .unwrap();
+                assert!(
+                    found.is_some(),
+                    "no {table}_user_hash_idx after the upgrade"
+                );
+                drop_table!(store);
+            }
+
+            #[tokio::test]
+            async fn migrate_upgrades_a_table_from_before_the_user_index() {
+                check_upgrade(false).await;
+            }
+
+            #[tokio::test]
+            async fn upgrade_ddl_upgrades_a_table_from_before_the_user_index() {
+                check_upgrade(true).await;
+            }
+
+            #[tokio::test]
+            async fn a_new_table_has_the_user_index() {
+                let clock = ManualClock::new();
+                let store = super::$make(&clock).await;
+                let table = store.table().to_string();
+                let exists =
+                    sqlx::AssertSqlSafe(super::before_user_index(&table).user_index_exists);
+                let found = sqlx::query(exists)
+                    .fetch_optional(store.pool())
+                    .await
+                    .unwrap();
+                assert!(found.is_some(), "no {table}_user_hash_idx");
+                assert!(store.ddl().iter().any(|s| s.contains("user_hash")));
+                drop_table!(store);
+            }
+
+            /// Plain `save`, `touch` and `load_and_touch` keep the binding; a plain `create`
+            /// that takes over an expired bound row starts it unbound; `unindex` clears only
+            /// the named user's binding and leaves the record as it was.
+            #[tokio::test]
+            async fn plain_writes_keep_the_binding_and_create_clears_it() {
+                let clock = ManualClock::new();
+                let store = super::$make(&clock).await;
+                let index = store.user_index().expect("a SQL store has a user index");
+                let listed = |user: &'static str| {
+                    let store = store.clone();
+                    async move {
+                        let found = store.user_index().unwrap().sessions_of(user).await.unwrap();
+                        found.into_iter().map(|r| r.id).collect::<Vec<_>>()
+                    }
+                };
+                let id = Id::random();
+                let soon = clock_now(&clock) + Duration::from_secs(1);
+                index
+                    .create_for(&id, b"\x81\xa1a\x01", soon, Some("ada"))
+                    .await
+                    .unwrap();
+                let version = store.load(&id).await.unwrap().unwrap().version();
+                store
+                    .save(&id, b"\x81\xa1a\x02", soon, version)
+                    .await
+                    .unwrap();
+                store.touch(&id, soon).await.unwrap();
+                store.load_and_touch(&id, soon).await.unwrap().unwrap();
+                assert_eq!(
+                    listed("ada").await,
+                    [id],
+                    "a plain write dropped the binding"
+                );
+
+                clock.advance(Duration::from_secs(2));
+                assert!(listed("ada").await.is_empty(), "an expired row is listed");
+                let later = clock_now(&clock) + Duration::from_secs(60);
+                store.create(&id, b"\x81\xa1a\x03", later).await.unwrap();
+                assert!(
+                    listed("ada").await.is_empty(),
+                    "a plain create kept the expired row's binding"
+                );
+
+                let other = Id::random();
+                index
+                    .create_for(&other, b"\x81\xa1a\x04", later, Some("ada"))
+                    .await
+                    .unwrap();
+                let before = store.load(&other).await.unwrap().unwrap();
+                index.unindex("bob", &other).await.unwrap();
+                assert_eq!(listed("ada").await, [other], "unindex of another user");
+                index.unindex("ada", &other).await.unwrap();
+                assert!(listed("ada").await.is_empty(), "unindex");
+                assert_eq!(
+                    store.load(&other).await.unwrap(),
+                    Some(before),
+                    "unindex changed the record"
                 );
                 drop_table!(store);
             }
