@@ -9,11 +9,13 @@ use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
 use redis::{Client, ConnectionAddr, TlsCertificates};
 use sessionkit_core::{ConfigKey, Error};
 
-use crate::connection::{Connection, bounded};
+use crate::connection::Connection;
+use crate::deadline::Deadline;
 use crate::error::from_redis;
 use crate::pool::PoolManager;
 use crate::shared::Shared;
 use crate::source::Source;
+use crate::user_index::IndexWrites;
 use crate::{RedisStore, RedisUrl};
 
 /// Which connection a standalone server gets.
@@ -137,6 +139,7 @@ impl RedisStoreBuilder {
             Target::Client(client) => Source::Standalone(*client),
             Target::Cluster(client) => Source::Cluster(*client),
         };
+        let index_writes = IndexWrites::for_source(&source);
         let connection = match (source, kind) {
             (Source::Standalone(client), ConnectionKind::Pool { max_size }) => {
                 let pool = bb8::Pool::builder()
@@ -144,13 +147,24 @@ impl RedisStoreBuilder {
                     .test_on_check_out(false)
                     .connection_timeout(timeout)
                     .build(PoolManager { client, timeout });
-                Connection::Pool(bounded(timeout, async { pool.await.map_err(from_redis) }).await?)
+                Connection::Pool(
+                    Deadline::after(timeout)
+                        .bound(async { pool.await.map_err(from_redis) })
+                        .await?,
+                )
             }
             (source, _) => Connection::Shared(Arc::new(
-                bounded(timeout, Shared::connect(source, timeout)).await?,
+                Deadline::after(timeout)
+                    .bound(Shared::connect(source, timeout))
+                    .await?,
             )),
         };
-        Ok(RedisStore::new(connection, prefix.into(), timeout))
+        Ok(RedisStore::new(
+            connection,
+            prefix.into(),
+            timeout,
+            index_writes,
+        ))
     }
 }
 

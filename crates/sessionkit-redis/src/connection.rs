@@ -1,5 +1,5 @@
-//! Running one command: bounded by the store's timeout, its reply checked to be its own,
-//! and the connection dropped when the call timed out or found it unusable.
+//! Running commands: bounded by the call's deadline, their replies checked to be their
+//! own, and the connection dropped when the call timed out or found it unusable.
 //!
 //! A connection whose call timed out may have lost a request or a reply on the way (a
 //! stalled route, a proxy that swallows bytes): from then on each reply it reads would be
@@ -8,18 +8,17 @@
 //! and a connection that failed a call is never used again.
 
 use std::collections::hash_map::RandomState;
-use std::future::Future;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use redis::aio::ConnectionLike;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisResult, Value};
 use sessionkit_core::Error;
 
-use crate::error::{BACKEND, from_pool, from_redis};
+use crate::deadline::Deadline;
+use crate::error::{from_pool, from_redis};
 use crate::pool::PoolManager;
 use crate::shared::Shared;
 use crate::source::Link;
@@ -35,27 +34,50 @@ pub(crate) enum Connection {
 }
 
 impl Connection {
-    /// Runs `cmd` within `timeout`.
+    /// Runs `cmd` before `deadline`.
     pub(crate) async fn query<T: FromRedisValue>(
         &self,
         cmd: Cmd,
-        timeout: Duration,
+        deadline: &Deadline,
     ) -> Result<T, Error> {
+        let [reply] = <[Value; 1]>::try_from(self.query_all([cmd], deadline).await?)
+            .map_err(|_| from_redis(lost()))?;
+        T::from_redis_value(reply).map_err(|e| from_redis(e.into()))
+    }
+
+    /// Runs `cmds` in one round trip before `deadline` and returns their replies, in
+    /// order. On a cluster they must all go to one slot. A server error in any reply is the
+    /// call's error.
+    pub(crate) async fn query_all(
+        &self,
+        cmds: impl IntoIterator<Item = Cmd>,
+        deadline: &Deadline,
+    ) -> Result<Vec<Value>, Error> {
         let tag = next_tag();
         let mut call = redis::pipe();
-        call.add_command(cmd).cmd("ECHO").arg(tag);
-        let reply = match self {
+        let mut count = 0;
+        for cmd in cmds {
+            call.add_command(cmd);
+            count += 1;
+        }
+        call.cmd("ECHO").arg(tag);
+        match self {
             Self::Shared(shared) => {
                 let mut used = None;
-                let result = bounded(timeout, async {
-                    let (generation, mut link) = shared.get(timeout).await?;
-                    used = Some(generation);
-                    match &mut link {
-                        Link::Single(connection) => exchange(connection, &call, tag).await,
-                        Link::Cluster(connection) => exchange(connection, &call, tag).await,
-                    }
-                })
-                .await;
+                let result = deadline
+                    .bound(async {
+                        let (generation, mut link) = shared.get(deadline.limit()).await?;
+                        used = Some(generation);
+                        match &mut link {
+                            Link::Single(connection) => {
+                                exchange(connection, &call, count, tag).await
+                            }
+                            Link::Cluster(connection) => {
+                                exchange(connection, &call, count, tag).await
+                            }
+                        }
+                    })
+                    .await;
                 if let (Err(error), Some(generation)) = (&result, used)
                     && breaks_connection(error)
                 {
@@ -65,18 +87,18 @@ impl Connection {
             }
             Self::Pool(pool) => {
                 let mut held = None;
-                let result = bounded(timeout, async {
-                    let pooled = held.insert(pool.get().await.map_err(from_pool)?);
-                    exchange(&mut pooled.connection, &call, tag).await
-                })
-                .await;
+                let result = deadline
+                    .bound(async {
+                        let pooled = held.insert(pool.get().await.map_err(from_pool)?);
+                        exchange(&mut pooled.connection, &call, count, tag).await
+                    })
+                    .await;
                 if let (Err(error), Some(pooled)) = (&result, held.as_mut()) {
                     pooled.broken = breaks_connection(error);
                 }
                 result
             }
-        }?;
-        T::from_redis_value(reply).map_err(|e| from_redis(e.into()))
+        }
     }
 
     pub(crate) fn kind(&self) -> &'static str {
@@ -87,35 +109,40 @@ impl Connection {
     }
 }
 
-/// Sends `call` (a command, then `ECHO tag`) and returns the command's reply, if the echo
-/// behind it is this call's tag.
+/// Sends `call` (`count` commands, then `ECHO tag`) and returns the commands' replies, if
+/// the echo behind them is this call's tag.
 async fn exchange(
     connection: &mut impl ConnectionLike,
     call: &Pipeline,
+    count: usize,
     tag: u64,
-) -> Result<Value, Error> {
+) -> Result<Vec<Value>, Error> {
     let replies = connection
-        .req_packed_commands(call, 0, 2)
+        .req_packed_commands(call, 0, count + 1)
         .await
         .map_err(from_redis)?;
-    own_reply(replies, tag).map_err(from_redis)
+    own_replies(replies, count, tag).map_err(from_redis)
 }
 
-fn own_reply(replies: Vec<Value>, tag: u64) -> RedisResult<Value> {
-    let lost = || {
-        // An I/O error: the connection is unusable.
-        RedisError::from(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "a reply was not the one to this call: the connection lost a request or a reply",
-        ))
-    };
-    let [reply, echo] = <[Value; 2]>::try_from(replies).map_err(|_| lost())?;
+/// An I/O error: a reply was not the one to this call, so the connection is unusable.
+fn lost() -> RedisError {
+    RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "a reply was not the one to this call: the connection lost a request or a reply",
+    ))
+}
+
+fn own_replies(mut replies: Vec<Value>, count: usize, tag: u64) -> RedisResult<Vec<Value>> {
+    if replies.len() != count + 1 {
+        return Err(lost());
+    }
+    let echo = replies.pop().expect("count + 1 replies");
     match echo {
         // The server refused the ECHO (an ACL without it, a renamed command): its error,
-        // never the reply, which is not known to be this call's.
-        Value::ServerError(_) => echo.extract_error(),
+        // never the replies, which are not known to be this call's.
+        Value::ServerError(_) => echo.extract_error().map(|_| Vec::new()),
         echo if u64::from_redis_value_ref(&echo).is_ok_and(|echo| echo == tag) => {
-            reply.extract_error()
+            replies.into_iter().map(Value::extract_error).collect()
         }
         _ => Err(lost()),
     }
@@ -135,19 +162,6 @@ fn next_tag() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Runs `call`, failing with [`Error::Timeout`] after `limit`: the one timer on a call.
-pub(crate) async fn bounded<T>(
-    limit: Duration,
-    call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::time::timeout(limit, call)
-        .await
-        .map_err(|_| Error::Timeout {
-            backend: BACKEND,
-            after: limit,
-        })?
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,14 +170,22 @@ mod tests {
     fn a_reply_is_taken_only_behind_its_own_tag() {
         let echo = |tag: u64| Value::BulkString(tag.to_string().into_bytes());
         let reply = Value::BulkString(b"mine".to_vec());
-        assert_eq!(own_reply(vec![reply.clone(), echo(7)], 7).unwrap(), reply);
-        for replies in [
-            vec![reply.clone(), echo(6)],
-            vec![reply.clone(), reply.clone()],
-            vec![reply.clone()],
-            vec![echo(7), reply, echo(7)],
+        assert_eq!(
+            own_replies(vec![reply.clone(), echo(7)], 1, 7).unwrap(),
+            std::slice::from_ref(&reply)
+        );
+        assert_eq!(
+            own_replies(vec![reply.clone(), reply.clone(), echo(7)], 2, 7).unwrap(),
+            [reply.clone(), reply.clone()]
+        );
+        for (replies, count) in [
+            (vec![reply.clone(), echo(6)], 1),
+            (vec![reply.clone(), reply.clone()], 1),
+            (vec![reply.clone()], 1),
+            (vec![echo(7), reply.clone(), echo(7)], 1),
+            (vec![reply, echo(7)], 2),
         ] {
-            let error = own_reply(replies, 7).unwrap_err();
+            let error = own_replies(replies, count, 7).unwrap_err();
             assert!(error.is_io_error(), "{error:?}");
         }
     }
@@ -172,8 +194,17 @@ mod tests {
     fn a_refused_echo_is_the_servers_error_never_the_reply() {
         let refused = redis::parse_redis_value(b"-NOPERM no permission for 'echo'\r\n").unwrap();
         let reply = Value::BulkString(b"not known to be mine".to_vec());
-        let error = own_reply(vec![reply, refused], 7).unwrap_err();
+        let error = own_replies(vec![reply, refused], 1, 7).unwrap_err();
         assert_eq!(error.code(), Some("NOPERM"), "{error:?}");
+    }
+
+    #[test]
+    fn a_server_error_in_any_reply_is_the_calls_error() {
+        let echo = Value::BulkString(b"7".to_vec());
+        let failed = redis::parse_redis_value(b"-WRONGTYPE not a string\r\n").unwrap();
+        let reply = Value::BulkString(b"fine".to_vec());
+        let error = own_replies(vec![reply, failed, echo], 2, 7).unwrap_err();
+        assert_eq!(error.code(), Some("WRONGTYPE"), "{error:?}");
     }
 
     #[test]

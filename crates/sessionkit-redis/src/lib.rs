@@ -25,6 +25,12 @@
 //! passed in with [`RedisStore::builder_from_client`] and
 //! [`RedisStore::builder_from_cluster`]; every setting goes through [`RedisStoreBuilder`].
 //!
+//! The store is also a [`UserIndex`](sessionkit_core::UserIndex) (a user's sessions, for
+//! "log out everywhere"): one set per user at prefix + `user:` + name holding the session
+//! ids, written in the same Lua script as the record on one server, and before the record
+//! (taken back if the write fails) on a cluster; listings drop entries whose record is gone.
+//! [`RedisStore`]'s docs list the commands and the exact guarantee per topology.
+//!
 //! A connection on which a call timed out or failed is dropped and replaced, on every
 //! topology and both connection kinds, and each reply is checked to be the one to its own
 //! call: a network blip costs the calls made during it, nothing after.
@@ -34,12 +40,15 @@
 
 mod builder;
 mod connection;
+mod deadline;
 mod error;
 mod pool;
+mod script;
 mod shared;
 mod source;
 mod store;
 mod url;
+mod user_index;
 
 pub use builder::{ConnectionKind, RedisStoreBuilder};
 pub use store::RedisStore;

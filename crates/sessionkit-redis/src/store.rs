@@ -6,11 +6,14 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use redis::{Cmd, ErrorKind as RedisErrorKind, ServerErrorKind, Value};
-use sessionkit_core::{Error, Id, Record, SessionStore, Version};
+use redis::{Cmd, Value};
+use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version};
 
 use crate::connection::Connection;
+use crate::deadline::Deadline;
 use crate::error::BACKEND;
+use crate::script::Script;
+use crate::user_index::IndexWrites;
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
 /// SHA-1 starts with the expected digest. Returns 1 (saved), 0 (gone) or -1 (changed).
@@ -36,27 +39,6 @@ return 1
 ",
 );
 
-/// A Lua script run with `EVALSHA`, loaded with `EVAL` the first time a server lacks it.
-struct Script {
-    text: &'static str,
-    sha: std::sync::OnceLock<String>,
-}
-
-impl Script {
-    const fn new(text: &'static str) -> Self {
-        Self {
-            text,
-            sha: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The script's SHA-1, as `EVALSHA` wants it.
-    fn sha(&self) -> &str {
-        self.sha
-            .get_or_init(|| sha1_smol::Sha1::from(self.text).digest().to_string())
-    }
-}
-
 /// Sessions in Redis: key = prefix + id, value = the codec's bytes, expiry = Redis TTL,
 /// exactly as Flask-Session stores them.
 ///
@@ -70,8 +52,39 @@ impl Script {
 /// | `delete` | `DEL key` |
 /// | `delete_if` | a compare-and-delete Lua script, checked as `save` |
 ///
+/// It needs Redis 6.2 or later (`GETEX`).
 /// Each command goes out with an `ECHO` of a tag of its own, in the same round trip, and
 /// its reply is taken only behind that tag: a reply never reaches another call.
+///
+/// # User index
+///
+/// The store implements [`UserIndex`] ([`SessionStore::user_index`] is `Some`). Each user
+/// has one Redis set, key = prefix + `user:` + the user name (its bytes as given; no
+/// session key looks like it, as an id is 43 base64url characters without a `:`), whose
+/// members are the ids of the sessions bound to the user, as their keys carry them. The
+/// set's expiry is moved on every bound write to at least the record's, never back (the
+/// script reads `PTTL` and compares, so Redis 6.2 suffices), so it expires by itself once
+/// its last member has; `delete` leaves the member for the next listing to drop.
+///
+/// | Operation | Standalone, TLS, Sentinel | Cluster |
+/// |---|---|---|
+/// | `create_for`, `save_for`, `touch_for` | one Lua script: the write, then `SADD` and the set's expiry, atomically | the entry first (`SADD` and the set's expiry, a script on the set's node), then the write; a write that is `Collision`, `Conflict` or `Gone` removes the entry it added (`SREM`); `create_for` writes the entry once more after the record exists |
+/// | `sessions_of` | `SMEMBERS`, then `GET` and `PTTL` of every member in one round trip | `SMEMBERS`, then `GET` and `PTTL` per record (one slot each), concurrently |
+/// | `unindex` | `SREM` | `SREM` |
+///
+/// A listed record is exactly what `load` returns (same bytes, same [`Version`]), with the
+/// expiry its key has (`PTTL`). Members without a record are dropped by the listing
+/// (`SREM`); on a cluster each dropped record is checked once more and its member put back
+/// if it exists by then (a `create_for` between its entry and its record).
+///
+/// The guarantee: on one server the entry and the record are written together or not at
+/// all. On a cluster the entry is written before the record, so a live record bound to a
+/// user is always in the user's set; a write that fails writes nothing but may leave the
+/// entry it added when its outcome is unknown (a timeout) or when removing it fails, a
+/// stale entry that listings skip (no record) or that the lifecycle unindexes (bound to
+/// someone else). The set's expiry there is the record's plus the store's timeout, as the
+/// record is written up to one timeout after the set. Every call, all its commands
+/// together, is bounded by the store's timeout.
 ///
 /// The [`Version`] of a loaded record is a digest of its bytes, so a write by anyone else
 /// (another process, a Python app) is detected. Every command is bounded by the store's
@@ -92,14 +105,21 @@ pub struct RedisStore {
     connection: Connection,
     prefix: Arc<str>,
     timeout: Duration,
+    index_writes: IndexWrites,
 }
 
 impl RedisStore {
-    pub(crate) fn new(connection: Connection, prefix: Arc<str>, timeout: Duration) -> Self {
+    pub(crate) fn new(
+        connection: Connection,
+        prefix: Arc<str>,
+        timeout: Duration,
+        index_writes: IndexWrites,
+    ) -> Self {
         Self {
             connection,
             prefix,
             timeout,
+            index_writes,
         }
     }
 
@@ -113,43 +133,113 @@ impl RedisStore {
         id.key(&self.prefix)
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> Result<T, Error> {
-        self.connection.query(cmd, self.timeout).await
+    /// The Redis key of `user`'s set of session ids: prefix + `user:` + the name. No
+    /// session key looks like it: an id is 43 base64url characters, never a `:`.
+    pub(crate) fn user_key(&self, user: &str) -> String {
+        format!("{}user:{user}", self.prefix)
     }
 
-    /// Runs `script` on `key` with `args` (`EVALSHA`, then `EVAL` on `NOSCRIPT`) and maps
-    /// its reply: 1 done, 0 gone, -1 changed.
-    async fn run_script(&self, script: &Script, key: &str, args: &[&[u8]]) -> Result<(), Error> {
-        let command = |name: &str, body: &str| {
-            let mut cmd = redis::cmd(name);
-            cmd.arg(body).arg(1).arg(key);
-            for arg in args {
-                cmd.arg(*arg);
-            }
-            cmd
-        };
-        let reply = match self.query(command("EVALSHA", script.sha())).await {
-            // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
-            Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
-                self.query(command("EVAL", script.text)).await?
-            }
-            other => other?,
-        };
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(crate) fn index_writes(&self) -> IndexWrites {
+        self.index_writes
+    }
+
+    /// A deadline for one call: the store's timeout from now.
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline::after(self.timeout)
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> Result<T, Error> {
+        self.connection.query(cmd, &self.deadline()).await
+    }
+
+    /// `create`'s write: `SET key payload NX PX ttl`, before `deadline`.
+    pub(crate) async fn create_within(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: u64,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(payload).arg("NX").arg("PX").arg(ttl);
+        let reply: Option<String> = self.connection.query(cmd, deadline).await?;
         match reply {
-            1 => Ok(()),
-            0 => Err(Error::Gone),
-            -1 => Err(Error::Conflict),
-            other => Err(Error::Backend {
-                backend: BACKEND,
-                source: format!("unexpected reply {other} from a compare-and-set script").into(),
-            }),
+            Some(_) => Ok(()),
+            None => Err(Error::Collision),
         }
+    }
+
+    /// `save`'s write: the compare-and-set script, before `deadline`.
+    pub(crate) async fn save_within(
+        &self,
+        key: &str,
+        payload: &[u8],
+        ttl: u64,
+        expected: Version,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        let reply = SAVE_SCRIPT
+            .run(
+                &self.connection,
+                &[key.as_bytes()],
+                &[
+                    expected_digest(expected).as_bytes(),
+                    payload,
+                    ttl.to_string().as_bytes(),
+                ],
+                deadline,
+            )
+            .await?;
+        compare_and_set(reply)
+    }
+
+    /// `touch`'s write: `PEXPIRE key ttl`, before `deadline`.
+    pub(crate) async fn touch_within(
+        &self,
+        key: &str,
+        ttl: u64,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        let mut cmd = redis::cmd("PEXPIRE");
+        cmd.arg(key).arg(ttl);
+        match self.connection.query::<i64>(cmd, deadline).await? {
+            1 => Ok(()),
+            _ => Err(Error::Gone),
+        }
+    }
+}
+
+/// The expected version as the scripts compare it: the first 16 hex digits of the SHA-1 of
+/// the loaded bytes.
+pub(crate) fn expected_digest(expected: Version) -> String {
+    format!("{:016x}", expected.get())
+}
+
+/// The reply of a compare-and-set script: 1 done, 0 gone, -1 changed.
+pub(crate) fn compare_and_set(reply: i64) -> Result<(), Error> {
+    match reply {
+        1 => Ok(()),
+        0 => Err(Error::Gone),
+        -1 => Err(Error::Conflict),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// An integer reply no script of this crate gives.
+pub(crate) fn unexpected(reply: i64) -> Error {
+    Error::Backend {
+        backend: BACKEND,
+        source: format!("unexpected reply {reply} from a sessionkit script").into(),
     }
 }
 
 /// Milliseconds until `expires_at`, rounded up, at least 1: a record is never stored
 /// without an expiry.
-fn ttl_ms(expires_at: SystemTime) -> u64 {
+pub(crate) fn ttl_ms(expires_at: SystemTime) -> u64 {
     let remaining = expires_at
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
@@ -166,7 +256,8 @@ fn digest(payload: &[u8]) -> Version {
     ))
 }
 
-fn record(payload: Option<Vec<u8>>) -> Option<Record> {
+/// A stored value as `load` returns it.
+pub(crate) fn record(payload: Option<Vec<u8>>) -> Option<Record> {
     payload.map(|bytes| {
         let version = digest(&bytes);
         Record::new(Bytes::from(bytes), version)
@@ -176,17 +267,8 @@ fn record(payload: Option<Vec<u8>>) -> Option<Record> {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(id))
-            .arg(payload)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl_ms(expires_at));
-        let reply: Option<String> = self.query(cmd).await?;
-        match reply {
-            Some(_) => Ok(()),
-            None => Err(Error::Collision),
-        }
+        self.create_within(&self.key(id), payload, ttl_ms(expires_at), &self.deadline())
+            .await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
@@ -212,23 +294,19 @@ impl SessionStore for RedisStore {
         expires_at: SystemTime,
         expected: Version,
     ) -> Result<(), Error> {
-        let expected = format!("{:016x}", expected.get());
-        let ttl = ttl_ms(expires_at).to_string();
-        self.run_script(
-            &SAVE_SCRIPT,
+        self.save_within(
             &self.key(id),
-            &[expected.as_bytes(), payload, ttl.as_bytes()],
+            payload,
+            ttl_ms(expires_at),
+            expected,
+            &self.deadline(),
         )
         .await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
-        let mut cmd = redis::cmd("PEXPIRE");
-        cmd.arg(self.key(id)).arg(ttl_ms(expires_at));
-        match self.query::<i64>(cmd).await? {
-            1 => Ok(()),
-            _ => Err(Error::Gone),
-        }
+        self.touch_within(&self.key(id), ttl_ms(expires_at), &self.deadline())
+            .await
     }
 
     async fn delete(&self, id: &Id) -> Result<(), Error> {
@@ -238,20 +316,24 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
-        let expected = format!("{:016x}", expected.get());
-        self.run_script(&DELETE_SCRIPT, &self.key(id), &[expected.as_bytes()])
-            .await
+        let reply = DELETE_SCRIPT
+            .run(
+                &self.connection,
+                &[self.key(id).as_bytes()],
+                &[expected_digest(expected).as_bytes()],
+                &self.deadline(),
+            )
+            .await?;
+        compare_and_set(reply)
     }
 
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout)
     }
-}
 
-fn is_noscript(error: &(dyn std::error::Error + 'static)) -> bool {
-    error
-        .downcast_ref::<redis::RedisError>()
-        .is_some_and(|e| e.kind() == RedisErrorKind::Server(ServerErrorKind::NoScript))
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
 }
 
 impl fmt::Debug for RedisStore {
@@ -260,6 +342,7 @@ impl fmt::Debug for RedisStore {
             .field("connection", &self.connection.kind())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("index_writes", &self.index_writes)
             .finish()
     }
 }

@@ -1,4 +1,5 @@
-//! The conformance suite against a 3-master Redis Cluster on 127.0.0.1:7000-7002.
+//! The conformance suite and the user index cases against a 3-master Redis Cluster on
+//! 127.0.0.1:7000-7002.
 
 mod support;
 
@@ -14,3 +15,4 @@ async fn cluster() -> Harness {
 }
 
 sessionkit_testkit::conformance_tests!(cluster);
+sessionkit_testkit::user_index_tests!(cluster);

@@ -1,5 +1,5 @@
-//! The conformance suite against the master of service `sessionkit`, found through a
-//! Sentinel on 127.0.0.1:26379.
+//! The conformance suite and the user index cases against the master of service
+//! `sessionkit`, found through a Sentinel on 127.0.0.1:26379.
 
 mod support;
 
@@ -15,3 +15,4 @@ async fn sentinel() -> Harness {
 }
 
 sessionkit_testkit::conformance_tests!(sentinel);
+sessionkit_testkit::user_index_tests!(sentinel);

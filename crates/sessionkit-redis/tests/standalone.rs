@@ -1,5 +1,6 @@
-//! The conformance suite against standalone Redis (127.0.0.1:6379), over the default
-//! multiplexed connection, a pool, and an application's own redis-rs client.
+//! The conformance suite and the user index cases against standalone Redis
+//! (127.0.0.1:6379), over the default multiplexed connection, a pool, and an application's
+//! own redis-rs client.
 
 mod support;
 
@@ -35,12 +36,15 @@ async fn application_client() -> Harness {
 
 mod multiplexed {
     sessionkit_testkit::conformance_tests!(super::multiplexed);
+    sessionkit_testkit::user_index_tests!(super::multiplexed);
 }
 
 mod pooled {
     sessionkit_testkit::conformance_tests!(super::pooled);
+    sessionkit_testkit::user_index_tests!(super::pooled);
 }
 
 mod application_client {
     sessionkit_testkit::conformance_tests!(super::application_client);
+    sessionkit_testkit::user_index_tests!(super::application_client);
 }

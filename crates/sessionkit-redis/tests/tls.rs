@@ -159,6 +159,9 @@ async fn rediss_with_a_private_ca_works_for_both_connection_kinds() {
         cases::round_trip_nested_values(&store, &time).await;
         cases::save_with_stale_version_conflicts(&store, &time).await;
         cases::create_collision_is_reported(&store, &time).await;
+        cases::create_for_binds_the_record(&store, &time).await;
+        cases::save_for_failures_bind_nothing(&store, &time).await;
+        cases::deleted_records_are_not_listed(&store, &time).await;
     }
 }
 

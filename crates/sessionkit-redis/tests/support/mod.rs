@@ -143,3 +143,67 @@ impl Drop for Server {
         }
     }
 }
+
+/// A plain redis-rs connection beside the store, to look at the keys it wrote.
+pub(crate) enum Raw {
+    Single(redis::aio::MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl Raw {
+    /// A connection to one server at `url` (`redis://`).
+    pub(crate) async fn single(url: &str) -> Self {
+        let client = redis::Client::open(url).unwrap();
+        Self::Single(
+            client
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("Redis is not reachable at {url}: {e}. Start it with ./scripts/services")
+                }),
+        )
+    }
+
+    /// A connection to the master that the test Sentinel (26379) names for `sessionkit`.
+    pub(crate) async fn sentinel_master() -> Self {
+        let mut sentinel = Self::single("redis://127.0.0.1:26379").await;
+        let (host, port): (String, u16) = sentinel
+            .query(&command(
+                "SENTINEL",
+                &["GET-MASTER-ADDR-BY-NAME", "sessionkit"],
+            ))
+            .await;
+        Self::single(&format!("redis://{host}:{port}")).await
+    }
+
+    /// A connection to the test cluster (7000-7002).
+    pub(crate) async fn cluster() -> Self {
+        let client = redis::cluster::ClusterClient::new(vec![
+            "redis://127.0.0.1:7000",
+            "redis://127.0.0.1:7001",
+            "redis://127.0.0.1:7002",
+        ])
+        .unwrap();
+        Self::Cluster(client.get_async_connection().await.unwrap_or_else(|e| {
+            panic!("the Redis Cluster on 7000-7002 is not reachable: {e}. Start it with ./scripts/services")
+        }))
+    }
+
+    /// Runs `cmd`, failing the test on an error.
+    pub(crate) async fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> T {
+        let result = match self {
+            Self::Single(connection) => cmd.query_async(connection).await,
+            Self::Cluster(connection) => cmd.query_async(connection).await,
+        };
+        result.unwrap_or_else(|e| panic!("{cmd:?} failed: {e}"))
+    }
+}
+
+/// `name` followed by `args`, as a command.
+pub(crate) fn command(name: &str, args: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd(name);
+    for arg in args {
+        cmd.arg(*arg);
+    }
+    cmd
+}
