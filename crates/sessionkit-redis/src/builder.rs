@@ -12,11 +12,20 @@ use sessionkit_core::{ConfigKey, Error};
 use crate::connection::Connection;
 use crate::deadline::Deadline;
 use crate::error::from_redis;
+use crate::near_cache::{Limits, NearCache};
 use crate::pool::PoolManager;
 use crate::shared::Shared;
 use crate::source::Source;
+use crate::store::Near;
+use crate::tracking::{self, TrackingSource};
 use crate::user_index::IndexWrites;
 use crate::{RedisStore, RedisUrl};
+
+/// The most entries the near cache holds by default.
+pub const DEFAULT_NEAR_CACHE_ENTRIES: usize = 10_000;
+
+/// The most bytes the near cache holds by default (64 MiB).
+pub const DEFAULT_NEAR_CACHE_BYTES: usize = 64 << 20;
 
 /// Which connection a standalone server gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,6 +83,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     kind: ConnectionKind,
     root_certificate: Option<Vec<u8>>,
+    near_cache: Option<Limits>,
 }
 
 /// What the store connects to.
@@ -92,6 +102,10 @@ impl RedisStoreBuilder {
             timeout: sessionkit_core::DEFAULT_STORE_TIMEOUT,
             kind: ConnectionKind::default(),
             root_certificate: None,
+            near_cache: Some(Limits {
+                entries: DEFAULT_NEAR_CACHE_ENTRIES,
+                bytes: DEFAULT_NEAR_CACHE_BYTES,
+            }),
         }
     }
 
@@ -121,6 +135,36 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Keeps recently loaded and written records in process (on by default), so a `load`
+    /// of a cached session costs no round trip; `false` turns it off. Coherent through
+    /// RESP3 client tracking: see [`RedisStore`]'s docs, *Near cache*. Off by itself, with a
+    /// log line, on a cluster and on a server without RESP3 tracking.
+    pub fn near_cache(mut self, on: bool) -> Self {
+        self.near_cache = on.then_some(self.near_cache.unwrap_or(Limits {
+            entries: DEFAULT_NEAR_CACHE_ENTRIES,
+            bytes: DEFAULT_NEAR_CACHE_BYTES,
+        }));
+        self
+    }
+
+    /// The most records the near cache holds (default [`DEFAULT_NEAR_CACHE_ENTRIES`]);
+    /// the least recently used go first.
+    pub fn near_cache_entries(mut self, entries: usize) -> Self {
+        if let Some(limits) = &mut self.near_cache {
+            limits.entries = entries;
+        }
+        self
+    }
+
+    /// The most bytes (keys and payloads, plus about 100 bytes per record) the near cache
+    /// holds (default [`DEFAULT_NEAR_CACHE_BYTES`]); the least recently used go first.
+    pub fn near_cache_bytes(mut self, bytes: usize) -> Self {
+        if let Some(limits) = &mut self.near_cache {
+            limits.bytes = bytes;
+        }
+        self
+    }
+
     /// Connects.
     ///
     /// # Errors
@@ -133,12 +177,20 @@ impl RedisStoreBuilder {
             timeout,
             kind,
             root_certificate,
+            near_cache,
         } = self;
-        let source = match target {
-            Target::Url(url) => source(RedisUrl::parse(&url)?, root_certificate)?,
-            Target::Client(client) => Source::Standalone(*client),
-            Target::Cluster(client) => Source::Cluster(*client),
+        let source = match &target {
+            Target::Url(url) => source(RedisUrl::parse(url)?, root_certificate.clone())?,
+            Target::Client(client) => Source::Standalone((**client).clone()),
+            Target::Cluster(client) => Source::Cluster((**client).clone()),
         };
+        // The near cache's own connection goes where the store's go (a second Sentinel
+        // client, as redis-rs's cannot be cloned).
+        let tracking_source =
+            match near_cache.map(|_| source_for_tracking(&target, root_certificate)) {
+                Some(result) => result?,
+                None => None,
+            };
         let index_writes = IndexWrites::for_source(&source);
         let connection = match (source, kind) {
             (Source::Standalone(client), ConnectionKind::Pool { max_size }) => {
@@ -159,13 +211,51 @@ impl RedisStoreBuilder {
                     .await?,
             )),
         };
+        let prefix: Arc<str> = prefix.into();
+        let near = match (near_cache, tracking_source) {
+            (Some(limits), Some(tracking_source)) => {
+                let cache = Arc::new(NearCache::new(limits));
+                tracking::start(
+                    Arc::clone(&cache),
+                    tracking_source,
+                    Arc::clone(&prefix),
+                    timeout,
+                )
+                .await
+                .map(|tracking| Arc::new(Near::new(cache, tracking)))
+            }
+            (Some(_), None) => {
+                tracing::warn!(
+                    "Redis near cache off: not available on a Redis Cluster (no per-node tracking)"
+                );
+                None
+            }
+            (None, _) => None,
+        };
         Ok(RedisStore::new(
             connection,
-            prefix.into(),
+            prefix,
             timeout,
             index_writes,
+            near,
         ))
     }
+}
+
+/// Where the near cache's tracking connection goes; `None` on a cluster.
+fn source_for_tracking(
+    target: &Target,
+    root_certificate: Option<Vec<u8>>,
+) -> Result<Option<TrackingSource>, Error> {
+    Ok(match target {
+        Target::Url(url) => match source(RedisUrl::parse(url)?, root_certificate)? {
+            Source::Standalone(client) => Some(TrackingSource::Standalone(client)),
+            Source::Sentinel(sentinel) => Some(TrackingSource::Sentinel(sentinel)),
+            Source::Cluster(_) => None,
+        },
+        Target::Client(client) => Some(TrackingSource::Standalone((**client).clone())),
+        Target::Cluster(_) => None,
+    })
 }
 
 /// The client for a parsed URL, trusting `root_certificate` if given.
@@ -252,6 +342,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("kind", &self.kind)
             .field("root_certificate", &self.root_certificate.is_some())
+            .field("near_cache", &self.near_cache)
             .finish()
     }
 }

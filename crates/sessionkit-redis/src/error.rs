@@ -23,7 +23,7 @@ pub(crate) fn from_redis(error: RedisError) -> Error {
 
 /// Whether the error means the connection is unusable (so the store drops it; for
 /// Sentinel, the next connection asks for the master again).
-fn is_connection_error(error: &RedisError) -> bool {
+pub(crate) fn is_connection_error(error: &RedisError) -> bool {
     error.is_io_error()
         || error.is_connection_dropped()
         || error.is_connection_refusal()

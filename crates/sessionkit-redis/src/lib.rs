@@ -42,15 +42,20 @@ mod builder;
 mod connection;
 mod deadline;
 mod error;
+mod near_cache;
 mod pool;
 mod script;
 mod shared;
 mod source;
 mod store;
+mod tracking;
 mod url;
 mod user_index;
 
-pub use builder::{ConnectionKind, RedisStoreBuilder};
+pub use builder::{
+    ConnectionKind, DEFAULT_NEAR_CACHE_BYTES, DEFAULT_NEAR_CACHE_ENTRIES, RedisStoreBuilder,
+};
+pub use near_cache::NearCacheStats;
 pub use store::RedisStore;
 pub use url::RedisUrl;
 

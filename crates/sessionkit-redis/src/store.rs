@@ -1,18 +1,21 @@
 //! [`RedisStore`]: sessions as Redis strings with native expiry.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use redis::{Cmd, Value};
+use redis::{Cmd, FromRedisValue, Value};
 use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version};
 
 use crate::connection::Connection;
 use crate::deadline::Deadline;
-use crate::error::BACKEND;
+use crate::error::{BACKEND, from_redis};
+use crate::near_cache::{Access, Entry, Fill, NearCache, NearCacheStats};
 use crate::script::Script;
+use crate::tracking::Tracking;
 use crate::user_index::IndexWrites;
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
@@ -106,6 +109,23 @@ pub struct RedisStore {
     prefix: Arc<str>,
     timeout: Duration,
     index_writes: IndexWrites,
+    near: Option<Arc<Near>>,
+}
+
+/// The near cache and the task that keeps its tracking connection (stopped with the last
+/// clone of the store).
+pub(crate) struct Near {
+    cache: Arc<NearCache>,
+    _tracking: Tracking,
+}
+
+impl Near {
+    pub(crate) fn new(cache: Arc<NearCache>, tracking: Tracking) -> Self {
+        Self {
+            cache,
+            _tracking: tracking,
+        }
+    }
 }
 
 impl RedisStore {
@@ -114,13 +134,82 @@ impl RedisStore {
         prefix: Arc<str>,
         timeout: Duration,
         index_writes: IndexWrites,
+        near: Option<Arc<Near>>,
     ) -> Self {
         Self {
             connection,
             prefix,
             timeout,
             index_writes,
+            near,
         }
+    }
+
+    /// What the near cache did so far; `None` when the store has none (turned off, a
+    /// cluster, a server without RESP3 tracking).
+    pub fn near_cache_stats(&self) -> Option<NearCacheStats> {
+        self.near.as_ref().map(|near| near.cache.stats())
+    }
+
+    pub(crate) fn near_cache(&self) -> Option<&NearCache> {
+        self.near.as_deref().map(|near| &*near.cache)
+    }
+
+    /// Runs the write `op` on `key` through the near cache: registered before it is sent;
+    /// afterwards the key holds what `fill` makes of the result, unless an invalidation
+    /// crossed the write (then, or on an error, the key is evicted).
+    pub(crate) async fn write_through<T>(
+        &self,
+        key: &str,
+        op: impl Future<Output = Result<T, Error>>,
+        fill: impl FnOnce(&T) -> Option<Entry>,
+    ) -> Result<T, Error> {
+        let Some(cache) = self.near_cache() else {
+            return op.await;
+        };
+        let ticket = cache.begin(key, Access::Write);
+        let result = op.await;
+        let entry = match &result {
+            Ok(value) if ticket.may_fill() => fill(value),
+            _ => None,
+        };
+        ticket.finish(entry.map_or(Fill::Nothing, Fill::Record));
+        result
+    }
+
+    /// `load` through the near cache: a live cached record without a round trip; otherwise
+    /// `GET` and `PTTL` in one round trip, cached unless an invalidation crossed them.
+    async fn load_through(&self, cache: &NearCache, key: String) -> Result<Option<Record>, Error> {
+        if let Some(record) = cache.get(&key) {
+            return Ok(Some(record));
+        }
+        let ticket = cache.begin(&key, Access::Read);
+        let sent = Instant::now();
+        let mut get = redis::cmd("GET");
+        get.arg(&key);
+        let mut pttl = redis::cmd("PTTL");
+        pttl.arg(&key);
+        let replies = self
+            .connection
+            .query_all([get, pttl], &self.deadline())
+            .await?;
+        let [payload, pttl] = <[Value; 2]>::try_from(replies).map_err(|_| {
+            from_redis(redis::RedisError::from(std::io::Error::other(
+                "GET and PTTL did not give two replies",
+            )))
+        })?;
+        let payload =
+            Option::<Vec<u8>>::from_redis_value(payload).map_err(|e| from_redis(e.into()))?;
+        let pttl = i64::from_redis_value(pttl).map_err(|e| from_redis(e.into()))?;
+        let found = record(payload);
+        let fill = match (&found, u64::try_from(pttl)) {
+            // A record without an expiry (not written by sessionkit or Flask-Session) is
+            // served but never cached.
+            (Some(found), Ok(ms)) if ms > 0 => Fill::Record(entry_of(found, sent, ms)),
+            _ => Fill::Nothing,
+        };
+        ticket.finish(fill);
+        Ok(found)
     }
 
     /// The key prefix.
@@ -152,7 +241,7 @@ impl RedisStore {
         Deadline::after(self.timeout)
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> Result<T, Error> {
+    async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> Result<T, Error> {
         self.connection.query(cmd, &self.deadline()).await
     }
 
@@ -256,6 +345,25 @@ fn digest(payload: &[u8]) -> Version {
     ))
 }
 
+/// A cache entry for `record`, expiring `ttl` ms after `sent` (the moment before the
+/// command that set or read the TTL went out, so never after Redis's expiry).
+pub(crate) fn entry_of(record: &Record, sent: Instant, ttl: u64) -> Entry {
+    Entry {
+        payload: record.payload().clone(),
+        version: record.version(),
+        expires: sent + Duration::from_millis(ttl),
+    }
+}
+
+/// A cache entry for bytes just written with a TTL of `ttl` ms, sent at `sent`.
+pub(crate) fn written(payload: &[u8], sent: Instant, ttl: u64) -> Entry {
+    Entry {
+        payload: Bytes::copy_from_slice(payload),
+        version: digest(payload),
+        expires: sent + Duration::from_millis(ttl),
+    }
+}
+
 /// A stored value as `load` returns it.
 pub(crate) fn record(payload: Option<Vec<u8>>) -> Option<Record> {
     payload.map(|bytes| {
@@ -267,11 +375,17 @@ pub(crate) fn record(payload: Option<Vec<u8>>) -> Option<Record> {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        self.create_within(&self.key(id), payload, ttl_ms(expires_at), &self.deadline())
+        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
+        let deadline = self.deadline();
+        let create = self.create_within(&key, payload, ttl, &deadline);
+        self.write_through(&key, create, |()| Some(written(payload, sent, ttl)))
             .await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
+        if let Some(cache) = self.near_cache() {
+            return self.load_through(cache, self.key(id)).await;
+        }
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(id));
         Ok(record(self.query(cmd).await?))
@@ -282,9 +396,14 @@ impl SessionStore for RedisStore {
         id: &Id,
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
+        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
         let mut cmd = redis::cmd("GETEX");
-        cmd.arg(self.key(id)).arg("PX").arg(ttl_ms(expires_at));
-        Ok(record(self.query(cmd).await?))
+        cmd.arg(&key).arg("PX").arg(ttl);
+        let load = async { Ok(record(self.query(cmd).await?)) };
+        self.write_through(&key, load, |found: &Option<Record>| {
+            found.as_ref().map(|found| entry_of(found, sent, ttl))
+        })
+        .await
     }
 
     async fn save(
@@ -294,37 +413,42 @@ impl SessionStore for RedisStore {
         expires_at: SystemTime,
         expected: Version,
     ) -> Result<(), Error> {
-        self.save_within(
-            &self.key(id),
-            payload,
-            ttl_ms(expires_at),
-            expected,
-            &self.deadline(),
-        )
-        .await
-    }
-
-    async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
-        self.touch_within(&self.key(id), ttl_ms(expires_at), &self.deadline())
+        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
+        let deadline = self.deadline();
+        let save = self.save_within(&key, payload, ttl, expected, &deadline);
+        self.write_through(&key, save, |()| Some(written(payload, sent, ttl)))
             .await
     }
 
+    async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
+        let key = self.key(id);
+        let deadline = self.deadline();
+        let touch = self.touch_within(&key, ttl_ms(expires_at), &deadline);
+        self.write_through(&key, touch, |()| None).await
+    }
+
     async fn delete(&self, id: &Id) -> Result<(), Error> {
+        let key = self.key(id);
         let mut cmd = redis::cmd("DEL");
-        cmd.arg(self.key(id));
-        self.query::<Value>(cmd).await.map(drop)
+        cmd.arg(&key);
+        let delete = async { self.query::<Value>(cmd).await.map(drop) };
+        self.write_through(&key, delete, |()| None).await
     }
 
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
-        let reply = DELETE_SCRIPT
-            .run(
-                &self.connection,
-                &[self.key(id).as_bytes()],
-                &[expected_digest(expected).as_bytes()],
-                &self.deadline(),
-            )
-            .await?;
-        compare_and_set(reply)
+        let key = self.key(id);
+        let delete = async {
+            let reply = DELETE_SCRIPT
+                .run(
+                    &self.connection,
+                    &[key.as_bytes()],
+                    &[expected_digest(expected).as_bytes()],
+                    &self.deadline(),
+                )
+                .await?;
+            compare_and_set(reply)
+        };
+        self.write_through(&key, delete, |()| None).await
     }
 
     fn call_timeout(&self) -> Option<Duration> {
@@ -343,6 +467,7 @@ impl fmt::Debug for RedisStore {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("index_writes", &self.index_writes)
+            .field("near_cache", &self.near.is_some())
             .finish()
     }
 }

@@ -6,14 +6,14 @@ mod listing;
 mod ordered;
 mod scripts;
 
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use async_trait::async_trait;
 use sessionkit_core::{Error, Id, IndexedRecord, SessionStore, UserIndex, Version};
 
 use crate::RedisStore;
 use crate::source::Source;
-use crate::store::{compare_and_set, expected_digest, ttl_ms, unexpected};
+use crate::store::{compare_and_set, expected_digest, ttl_ms, unexpected, written};
 
 /// How a user's index entry is written beside the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,36 +69,10 @@ impl UserIndex for RedisStore {
         let Some(user) = user else {
             return self.create(id, payload, expires_at).await;
         };
-        let (entry, ttl, deadline) = (Entry::new(self, id), ttl_ms(expires_at), self.deadline());
-        match self.index_writes() {
-            IndexWrites::WithTheRecord => {
-                let reply = scripts::CREATE_FOR
-                    .run(
-                        self.connection(),
-                        &[entry.key.as_bytes(), self.user_key(user).as_bytes()],
-                        &[
-                            payload,
-                            ttl.to_string().as_bytes(),
-                            entry.member().as_bytes(),
-                        ],
-                        &deadline,
-                    )
-                    .await?;
-                match reply {
-                    1 => Ok(()),
-                    0 => Err(Error::Collision),
-                    other => Err(unexpected(other)),
-                }
-            }
-            IndexWrites::BeforeTheRecord => {
-                let create = self.create_within(&entry.key, payload, ttl, &deadline);
-                ordered::write_bound(self, user, entry.member(), ttl, &deadline, create).await?;
-                // Again after the record exists: a listing that found no record under the
-                // entry a moment ago may have dropped it (see `listing::repair`).
-                ordered::reassert(self, user, entry.member(), ttl, &deadline).await;
-                Ok(())
-            }
-        }
+        let (entry, ttl, sent) = (Entry::new(self, id), ttl_ms(expires_at), Instant::now());
+        let create = create_bound(self, &entry, payload, ttl, user);
+        self.write_through(&entry.key, create, |()| Some(written(payload, sent, ttl)))
+            .await
     }
 
     async fn save_for(
@@ -112,29 +86,10 @@ impl UserIndex for RedisStore {
         let Some(user) = user else {
             return self.save(id, payload, expires_at, expected).await;
         };
-        let (entry, ttl, deadline) = (Entry::new(self, id), ttl_ms(expires_at), self.deadline());
-        match self.index_writes() {
-            IndexWrites::WithTheRecord => {
-                let reply = scripts::SAVE_FOR
-                    .run(
-                        self.connection(),
-                        &[entry.key.as_bytes(), self.user_key(user).as_bytes()],
-                        &[
-                            expected_digest(expected).as_bytes(),
-                            payload,
-                            ttl.to_string().as_bytes(),
-                            entry.member().as_bytes(),
-                        ],
-                        &deadline,
-                    )
-                    .await?;
-                compare_and_set(reply)
-            }
-            IndexWrites::BeforeTheRecord => {
-                let save = self.save_within(&entry.key, payload, ttl, expected, &deadline);
-                ordered::write_bound(self, user, entry.member(), ttl, &deadline, save).await
-            }
-        }
+        let (entry, ttl, sent) = (Entry::new(self, id), ttl_ms(expires_at), Instant::now());
+        let save = save_bound(self, &entry, payload, ttl, expected, user);
+        self.write_through(&entry.key, save, |()| Some(written(payload, sent, ttl)))
+            .await
     }
 
     async fn touch_for(
@@ -146,28 +101,9 @@ impl UserIndex for RedisStore {
         let Some(user) = user else {
             return self.touch(id, expires_at).await;
         };
-        let (entry, ttl, deadline) = (Entry::new(self, id), ttl_ms(expires_at), self.deadline());
-        match self.index_writes() {
-            IndexWrites::WithTheRecord => {
-                let reply = scripts::TOUCH_FOR
-                    .run(
-                        self.connection(),
-                        &[entry.key.as_bytes(), self.user_key(user).as_bytes()],
-                        &[ttl.to_string().as_bytes(), entry.member().as_bytes()],
-                        &deadline,
-                    )
-                    .await?;
-                match reply {
-                    1 => Ok(()),
-                    0 => Err(Error::Gone),
-                    other => Err(unexpected(other)),
-                }
-            }
-            IndexWrites::BeforeTheRecord => {
-                let touch = self.touch_within(&entry.key, ttl, &deadline);
-                ordered::write_bound(self, user, entry.member(), ttl, &deadline, touch).await
-            }
-        }
+        let entry = Entry::new(self, id);
+        let touch = touch_bound(self, &entry, ttl_ms(expires_at), user);
+        self.write_through(&entry.key, touch, |()| None).await
     }
 
     async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {
@@ -182,5 +118,105 @@ impl UserIndex for RedisStore {
             .query::<i64>(cmd, &self.deadline())
             .await
             .map(drop)
+    }
+}
+
+/// `create_for`'s writes for a session bound to `user`.
+async fn create_bound(
+    store: &RedisStore,
+    entry: &Entry,
+    payload: &[u8],
+    ttl: u64,
+    user: &str,
+) -> Result<(), Error> {
+    let deadline = store.deadline();
+    match store.index_writes() {
+        IndexWrites::WithTheRecord => {
+            let reply = scripts::CREATE_FOR
+                .run(
+                    store.connection(),
+                    &[entry.key.as_bytes(), store.user_key(user).as_bytes()],
+                    &[
+                        payload,
+                        ttl.to_string().as_bytes(),
+                        entry.member().as_bytes(),
+                    ],
+                    &deadline,
+                )
+                .await?;
+            match reply {
+                1 => Ok(()),
+                0 => Err(Error::Collision),
+                other => Err(unexpected(other)),
+            }
+        }
+        IndexWrites::BeforeTheRecord => {
+            let create = store.create_within(&entry.key, payload, ttl, &deadline);
+            ordered::write_bound(store, user, entry.member(), ttl, &deadline, create).await?;
+            // Again after the record exists: a listing that found no record under the
+            // entry a moment ago may have dropped it (see `listing::repair`).
+            ordered::reassert(store, user, entry.member(), ttl, &deadline).await;
+            Ok(())
+        }
+    }
+}
+
+/// `save_for`'s writes for a session bound to `user`.
+async fn save_bound(
+    store: &RedisStore,
+    entry: &Entry,
+    payload: &[u8],
+    ttl: u64,
+    expected: Version,
+    user: &str,
+) -> Result<(), Error> {
+    let deadline = store.deadline();
+    match store.index_writes() {
+        IndexWrites::WithTheRecord => {
+            let reply = scripts::SAVE_FOR
+                .run(
+                    store.connection(),
+                    &[entry.key.as_bytes(), store.user_key(user).as_bytes()],
+                    &[
+                        expected_digest(expected).as_bytes(),
+                        payload,
+                        ttl.to_string().as_bytes(),
+                        entry.member().as_bytes(),
+                    ],
+                    &deadline,
+                )
+                .await?;
+            compare_and_set(reply)
+        }
+        IndexWrites::BeforeTheRecord => {
+            let save = store.save_within(&entry.key, payload, ttl, expected, &deadline);
+            ordered::write_bound(store, user, entry.member(), ttl, &deadline, save).await
+        }
+    }
+}
+
+/// `touch_for`'s writes for a session bound to `user`.
+async fn touch_bound(store: &RedisStore, entry: &Entry, ttl: u64, user: &str) -> Result<(), Error> {
+    let deadline = store.deadline();
+    match store.index_writes() {
+        IndexWrites::WithTheRecord => {
+            let reply = scripts::TOUCH_FOR
+                .run(
+                    store.connection(),
+                    &[entry.key.as_bytes(), store.user_key(user).as_bytes()],
+                    &[ttl.to_string().as_bytes(), entry.member().as_bytes()],
+                    &deadline,
+                )
+                .await?;
+            match reply {
+                1 => Ok(()),
+                0 => Err(Error::Gone),
+                other => Err(unexpected(other)),
+            }
+        }
+        IndexWrites::BeforeTheRecord => {
+            let touch = store.touch_within(&entry.key, ttl, &deadline);
+            ordered::write_bound(store, user, entry.member(), ttl, &deadline, touch).await
+        }
     }
 }
