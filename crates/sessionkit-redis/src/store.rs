@@ -184,11 +184,19 @@ impl RedisStore {
             return Ok(Some(record));
         }
         let ticket = cache.begin(&key, Access::Read);
+        let (found, fill) = self.fetch(&key).await?;
+        ticket.finish(fill);
+        Ok(found)
+    }
+
+    /// A miss of the near cache: `GET` and `PTTL` in one round trip; the record, and what
+    /// the cache may keep of it.
+    async fn fetch(&self, key: &str) -> Result<(Option<Record>, Fill), Error> {
         let sent = Instant::now();
         let mut get = redis::cmd("GET");
-        get.arg(&key);
+        get.arg(key);
         let mut pttl = redis::cmd("PTTL");
-        pttl.arg(&key);
+        pttl.arg(key);
         let replies = self
             .connection
             .query_all([get, pttl], &self.deadline())
@@ -208,8 +216,7 @@ impl RedisStore {
             (Some(found), Ok(ms)) if ms > 0 => Fill::Record(entry_of(found, sent, ms)),
             _ => Fill::Nothing,
         };
-        ticket.finish(fill);
-        Ok(found)
+        Ok((found, fill))
     }
 
     /// The key prefix.
@@ -481,6 +488,55 @@ mod tests {
         assert_eq!(ttl_ms(SystemTime::now() - Duration::from_secs(5)), 1);
         let ttl = ttl_ms(SystemTime::now() + Duration::from_millis(1500));
         assert!((1490..=1500).contains(&ttl), "{ttl}");
+    }
+
+    /// The race every near cache must get right, forced step by step on a real server: a
+    /// load's `GET` has its reply, then another process writes the key and its
+    /// invalidation arrives, and only then does the load finish. The old value is returned
+    /// to that load but never cached: the next load sees the write.
+    #[tokio::test]
+    async fn a_load_crossed_by_an_invalidation_is_returned_but_not_cached() {
+        let prefix = format!("sessionkit-test:{}:", &Id::random().to_string()[..12]);
+        let connect = |near: bool| {
+            RedisStore::builder("redis://127.0.0.1:6379")
+                .key_prefix(prefix.clone())
+                .near_cache(near)
+                .build()
+        };
+        let here = connect(true).await.unwrap_or_else(|e| {
+            panic!(
+                "Redis is not reachable at 127.0.0.1:6379: {e:?}. Start it with ./scripts/services"
+            )
+        });
+        let elsewhere = connect(false).await.unwrap();
+        let cache = here.near_cache().expect("Redis 7 tracks keys");
+        let id = Id::random();
+        let expires = SystemTime::now() + Duration::from_secs(60);
+        elsewhere.create(&id, b"old", expires).await.unwrap();
+
+        let key = here.key(&id);
+        let ticket = cache.begin(&key, Access::Read);
+        let (found, fill) = here.fetch(&key).await.unwrap();
+        assert_eq!(found.as_ref().map(|r| &r.payload()[..]), Some(&b"old"[..]));
+
+        let seen = cache.stats().invalidations;
+        let old = found.unwrap().version();
+        elsewhere.save(&id, b"new", expires, old).await.unwrap();
+        let bound = std::time::Instant::now() + Duration::from_secs(5);
+        while cache.stats().invalidations == seen {
+            assert!(
+                std::time::Instant::now() < bound,
+                "no invalidation within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert!(!ticket.may_fill());
+        ticket.finish(fill);
+
+        assert!(cache.get(&key).is_none(), "the crossed value was cached");
+        let loaded = here.load(&id).await.unwrap().unwrap();
+        assert_eq!(&loaded.payload()[..], b"new");
+        elsewhere.delete(&id).await.unwrap();
     }
 
     #[test]

@@ -14,5 +14,25 @@ async fn sentinel() -> Harness {
     )
 }
 
-sessionkit_testkit::conformance_tests!(sentinel);
-sessionkit_testkit::user_index_tests!(sentinel);
+async fn sentinel_without_near_cache() -> Harness {
+    let store = sessionkit_redis::RedisStore::builder(SENTINEL)
+        .key_prefix(support::unique_prefix())
+        .near_cache(false)
+        .build()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Sentinel is not reachable at {SENTINEL}: {e}. Start it with ./scripts/services")
+        });
+    Harness::new(store, TimeTravel::Real)
+}
+
+/// With the near cache (the default).
+mod near_cache {
+    sessionkit_testkit::conformance_tests!(super::sentinel);
+    sessionkit_testkit::user_index_tests!(super::sentinel);
+}
+
+mod without_near_cache {
+    sessionkit_testkit::conformance_tests!(super::sentinel_without_near_cache);
+    sessionkit_testkit::user_index_tests!(super::sentinel_without_near_cache);
+}

@@ -1,6 +1,6 @@
 //! The conformance suite and the user index cases against standalone Redis
-//! (127.0.0.1:6379), over the default multiplexed connection, a pool, and an application's
-//! own redis-rs client.
+//! (127.0.0.1:6379), over the default multiplexed connection (with the near cache, the
+//! default, and without), a pool, and an application's own redis-rs client.
 
 mod support;
 
@@ -9,10 +9,22 @@ use sessionkit_testkit::{Harness, TimeTravel};
 use support::{STANDALONE, connect, unique_prefix};
 
 async fn multiplexed() -> Harness {
-    Harness::new(
-        connect(STANDALONE, ConnectionKind::Multiplexed).await,
-        TimeTravel::Real,
-    )
+    let store = connect(STANDALONE, ConnectionKind::Multiplexed).await;
+    assert!(store.near_cache_stats().is_some_and(|stats| stats.active));
+    Harness::new(store, TimeTravel::Real)
+}
+
+async fn without_near_cache() -> Harness {
+    let store = RedisStore::builder(STANDALONE)
+        .key_prefix(unique_prefix())
+        .near_cache(false)
+        .build()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Redis is not reachable at {STANDALONE}: {e}. Start it with ./scripts/services")
+        });
+    assert_eq!(store.near_cache_stats(), None);
+    Harness::new(store, TimeTravel::Real)
 }
 
 async fn pooled() -> Harness {
@@ -37,6 +49,11 @@ async fn application_client() -> Harness {
 mod multiplexed {
     sessionkit_testkit::conformance_tests!(super::multiplexed);
     sessionkit_testkit::user_index_tests!(super::multiplexed);
+}
+
+mod without_near_cache {
+    sessionkit_testkit::conformance_tests!(super::without_near_cache);
+    sessionkit_testkit::user_index_tests!(super::without_near_cache);
 }
 
 mod pooled {

@@ -54,20 +54,24 @@ pub(crate) struct Server {
 impl Server {
     /// A server without persistence on `port`.
     pub(crate) fn start_on(port: u16) -> Self {
-        Self::spawn(
-            port,
-            &[
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            None,
-        )
+        Self::start_with(port, &[])
+    }
+
+    /// A server without persistence on `port`, with `extra` arguments.
+    pub(crate) fn start_with(port: u16, extra: &[&str]) -> Self {
+        let port_arg = port.to_string();
+        let mut args = vec![
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port_arg,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
+        args.extend_from_slice(extra);
+        Self::spawn(port, &args, None)
     }
 
     /// A server without persistence on a free port.
