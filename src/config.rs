@@ -57,7 +57,17 @@ pub struct Config {
     key_prefix: String,
     cleanup_interval: Option<Duration>,
     memory_max_sessions: NonZeroUsize,
+    near_cache: NearCache,
     session: SessionConfig,
+}
+
+/// The Redis near cache's settings: on or off, and its limits (`None`: the store's
+/// defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NearCache {
+    on: bool,
+    entries: Option<NonZeroUsize>,
+    bytes: Option<NonZeroUsize>,
 }
 
 impl Config {
@@ -131,6 +141,23 @@ impl Config {
         self.memory_max_sessions
     }
 
+    /// Whether the Redis store keeps a near cache (`SESSION_NEAR_CACHE`, default on).
+    pub fn near_cache(&self) -> bool {
+        self.near_cache.on
+    }
+
+    /// The most sessions the Redis near cache holds (`SESSION_NEAR_CACHE_ENTRIES`); `None`
+    /// for the store's default (10,000).
+    pub fn near_cache_entries(&self) -> Option<NonZeroUsize> {
+        self.near_cache.entries
+    }
+
+    /// The most bytes the Redis near cache holds (`SESSION_NEAR_CACHE_BYTES`); `None` for
+    /// the store's default (64 MiB).
+    pub fn near_cache_bytes(&self) -> Option<NonZeroUsize> {
+        self.near_cache.bytes
+    }
+
     /// Session behaviour and cookie settings, for the request lifecycle.
     pub fn session(&self) -> &SessionConfig {
         &self.session
@@ -156,6 +183,7 @@ impl fmt::Debug for Config {
             .field("key_prefix", &self.key_prefix)
             .field("cleanup_interval", &self.cleanup_interval)
             .field("memory_max_sessions", &self.memory_max_sessions)
+            .field("near_cache", &self.near_cache)
             .field("session", &self.session)
             .finish()
     }
@@ -179,6 +207,11 @@ impl Default for ConfigBuilder {
                 key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
                 cleanup_interval: Some(DEFAULT_CLEANUP_INTERVAL),
                 memory_max_sessions: MemoryStore::DEFAULT_MAX_SESSIONS,
+                near_cache: NearCache {
+                    on: true,
+                    entries: None,
+                    bytes: None,
+                },
                 session: SessionConfig::default(),
             },
         }
@@ -263,6 +296,9 @@ impl ConfigBuilder {
             ConfigKey::KeyPrefix => c.key_prefix = value.to_owned(),
             ConfigKey::CleanupInterval => c.cleanup_interval = parse::whole_seconds_or_off(key, v)?,
             ConfigKey::MemoryMaxSessions => c.memory_max_sessions = parse::count(key, v)?,
+            ConfigKey::NearCache => c.near_cache.on = parse::boolean(key, v)?,
+            ConfigKey::NearCacheEntries => c.near_cache.entries = Some(parse::count(key, v)?),
+            ConfigKey::NearCacheBytes => c.near_cache.bytes = Some(parse::count(key, v)?),
             ConfigKey::StoreTimeout => s.store_timeout = parse::seconds(key, v)?,
             ConfigKey::Permanent => s.permanent = parse::boolean(key, v)?,
             ConfigKey::Lifetime => s.lifetime = parse::whole_seconds(key, v)?,
@@ -355,6 +391,24 @@ impl ConfigBuilder {
     /// (`SESSION_MEMORY_MAX_SESSIONS`).
     pub fn memory_max_sessions(mut self, max_sessions: NonZeroUsize) -> Self {
         self.config.memory_max_sessions = max_sessions;
+        self
+    }
+
+    /// Turns the Redis store's near cache on (the default) or off (`SESSION_NEAR_CACHE`).
+    pub fn near_cache(mut self, on: bool) -> Self {
+        self.config.near_cache.on = on;
+        self
+    }
+
+    /// The most sessions the Redis near cache holds (`SESSION_NEAR_CACHE_ENTRIES`).
+    pub fn near_cache_entries(mut self, entries: NonZeroUsize) -> Self {
+        self.config.near_cache.entries = Some(entries);
+        self
+    }
+
+    /// The most bytes the Redis near cache holds (`SESSION_NEAR_CACHE_BYTES`).
+    pub fn near_cache_bytes(mut self, bytes: NonZeroUsize) -> Self {
+        self.config.near_cache.bytes = Some(bytes);
         self
     }
 

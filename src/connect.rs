@@ -30,11 +30,17 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
         )),
         #[cfg(feature = "redis")]
         SessionType::Redis => {
-            let store = sessionkit_redis::RedisStore::builder(config.redis_url())
+            let mut builder = sessionkit_redis::RedisStore::builder(config.redis_url())
                 .key_prefix(config.key_prefix())
                 .timeout(config.session().store_timeout)
-                .build()
-                .await?;
+                .near_cache(config.near_cache());
+            if let Some(entries) = config.near_cache_entries() {
+                builder = builder.near_cache_entries(entries.get());
+            }
+            if let Some(bytes) = config.near_cache_bytes() {
+                builder = builder.near_cache_bytes(bytes.get());
+            }
+            let store = builder.build().await?;
             Ok(Arc::new(store))
         }
         #[cfg(feature = "memcached")]

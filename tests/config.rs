@@ -62,6 +62,9 @@ fn every_key_is_read() {
         ("SESSION_KEY_PREFIX", "app:"),
         ("SESSION_CLEANUP_INTERVAL", "120"),
         ("SESSION_MEMORY_MAX_SESSIONS", "5000"),
+        ("SESSION_NEAR_CACHE", "off"),
+        ("SESSION_NEAR_CACHE_ENTRIES", "500"),
+        ("SESSION_NEAR_CACHE_BYTES", "1048576"),
         ("SESSION_STORE_TIMEOUT", "0.25"),
         ("SESSION_PERMANENT", "false"),
         ("PERMANENT_SESSION_LIFETIME", "3600"),
@@ -91,6 +94,9 @@ fn every_key_is_read() {
     assert_eq!(c.key_prefix(), "app:");
     assert_eq!(c.cleanup_interval(), Some(Duration::from_secs(120)));
     assert_eq!(c.memory_max_sessions().get(), 5000);
+    assert!(!c.near_cache());
+    assert_eq!(c.near_cache_entries().map(|n| n.get()), Some(500));
+    assert_eq!(c.near_cache_bytes().map(|n| n.get()), Some(1_048_576));
     let s = c.session();
     assert_eq!(s.store_timeout, Duration::from_millis(250));
     assert!(!s.permanent && !s.refresh_each_request);
@@ -514,6 +520,7 @@ fn every_key_is_handled_by_with_config() {
         | ConfigKey::CookiePartitioned
         | ConfigKey::UseSigner
         | ConfigKey::UserIndex
+        | ConfigKey::NearCache
         | ConfigKey::HashIds => "false",
         _ => "300",
     };

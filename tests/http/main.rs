@@ -1,7 +1,7 @@
 //! The request lifecycle through real web frameworks, one test per rule, run unchanged on
-//! every adapter (axum, actix-web) against every store: memory (manual clock), Redis, Redis
-//! Cluster, Memcached (two nodes), PostgreSQL, MariaDB and SQLite (real servers, short
-//! lifetimes). The cases describe requests and expectations; each adapter serves the same
+//! every adapter (axum, actix-web) against every store: memory (manual clock), Redis (with
+//! its near cache, the default, and without), Redis Cluster, Memcached (two nodes),
+//! PostgreSQL, MariaDB and SQLite (real servers, short lifetimes). The cases describe requests and expectations; each adapter serves the same
 //! route table (`adapters`). The store is chosen only through configuration keys, as an
 //! application would; a failing test's name starts with its adapter and backend
 //! (`actix::redis_cluster::cycle_id_keeps_the_data_under_a_new_id`).
@@ -135,6 +135,11 @@ macro_rules! every_backend {
         #[cfg(feature = "redis")]
         mod redis {
             every_case!($adapter, crate::Backend::Redis);
+        }
+
+        #[cfg(feature = "redis")]
+        mod redis_without_near_cache {
+            every_case!($adapter, crate::Backend::RedisWithoutNearCache);
         }
 
         #[cfg(feature = "redis")]

@@ -23,6 +23,7 @@ use crate::adapters::{Adapter, ErrorResponses, Server};
 pub(crate) enum Backend {
     Memory,
     Redis,
+    RedisWithoutNearCache,
     RedisCluster,
     Memcached,
     Postgres,
@@ -43,6 +44,11 @@ impl Backend {
             Self::Redis => vec![
                 ("SESSION_TYPE", "redis".into()),
                 ("SESSION_REDIS", "redis://127.0.0.1:6379".into()),
+            ],
+            Self::RedisWithoutNearCache => vec![
+                ("SESSION_TYPE", "redis".into()),
+                ("SESSION_REDIS", "redis://127.0.0.1:6379".into()),
+                ("SESSION_NEAR_CACHE", "off".into()),
             ],
             Self::RedisCluster => vec![
                 ("SESSION_TYPE", "redis".into()),

@@ -60,6 +60,14 @@ config_keys! {
     CleanupInterval = "SESSION_CLEANUP_INTERVAL",
     /// The most sessions the memory store holds, default `100000`.
     MemoryMaxSessions = "SESSION_MEMORY_MAX_SESSIONS",
+    /// Whether the Redis store keeps recently used sessions in process, coherent through
+    /// RESP3 client tracking: `on` (default; off by itself where the server cannot track)
+    /// or `off`.
+    NearCache = "SESSION_NEAR_CACHE",
+    /// The most sessions the Redis near cache holds, default `10000`.
+    NearCacheEntries = "SESSION_NEAR_CACHE_ENTRIES",
+    /// The most bytes the Redis near cache holds, default `67108864` (64 MiB).
+    NearCacheBytes = "SESSION_NEAR_CACHE_BYTES",
     /// Seconds (decimals allowed) a store call may take, default `1`.
     StoreTimeout = "SESSION_STORE_TIMEOUT",
     /// Whether new sessions are permanent, default `true`.
