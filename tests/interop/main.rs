@@ -29,6 +29,9 @@ struct Shared {
     signer_key: Option<&'static str>,
     /// `SESSION_USER_INDEX=true` on the Rust side.
     user_index: bool,
+    /// Redis only: the Rust side's store is built here rather than by `connect`, so the
+    /// test can watch its near cache ([`Pair::redis`]).
+    watch_near_cache: bool,
 }
 
 /// The Python app and the Rust app, side by side, and the client that drives both.
@@ -40,6 +43,8 @@ struct Pair {
     server: tokio::task::JoinHandle<()>,
     /// The Rust app's sessions, for what an admin does outside a request.
     sessions: sessionkit::Sessions,
+    /// The Rust side's Redis store, when `Shared::watch_near_cache`.
+    redis: Option<sessionkit_redis::RedisStore>,
 }
 
 fn free_port() -> u16 {
@@ -123,9 +128,28 @@ impl Pair {
             pairs.push(("SESSION_USER_INDEX", "true".into()));
         }
         let config = sessionkit::Config::from_pairs(pairs).unwrap();
-        let layer = sessionkit::axum::layer(&config).await.unwrap_or_else(|e| {
-            panic!("{store:?} is needed: start it with ./scripts/services ({e:?})")
-        });
+        let redis = match store {
+            Store::Redis if shared.watch_near_cache => Some(
+                sessionkit_redis::RedisStore::builder(config.redis_url())
+                    .key_prefix(config.key_prefix())
+                    .build()
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("Redis is needed: start it with ./scripts/services ({e:?})")
+                    }),
+            ),
+            _ => None,
+        };
+        let layer = match &redis {
+            Some(redis) => sessionkit::axum::SessionLayer::from_store(
+                std::sync::Arc::new(redis.clone()),
+                config.session().clone(),
+            )
+            .unwrap(),
+            None => sessionkit::axum::layer(&config).await.unwrap_or_else(|e| {
+                panic!("{store:?} is needed: start it with ./scripts/services ({e:?})")
+            }),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let rust = format!("http://{}", listener.local_addr().unwrap());
         let sessions = layer.sessions().clone();
@@ -142,6 +166,7 @@ impl Pair {
             child,
             server,
             sessions,
+            redis,
         };
         pair.wait_for_python().await;
         pair
@@ -357,6 +382,54 @@ async fn counter_is_shared_both_ways(store: Store) {
     assert_eq!(pair.python("/get/refreshed").await, "4");
 }
 
+/// Polls `condition` every 2 ms until it holds, failing the test after 10 s.
+async fn until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within 10 s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// The Rust side keeps the session in its near cache; Flask-Session writes it; once the
+/// invalidation has arrived, the next Rust read sees Python's value.
+async fn python_write_is_seen_by_rust_once_invalidated() {
+    let pair = Pair::start(
+        Store::Redis,
+        Shared {
+            watch_near_cache: true,
+            ..Shared::default()
+        },
+    )
+    .await;
+    let redis = pair.redis.as_ref().unwrap();
+    let stats = || redis.near_cache_stats().expect("the near cache is on");
+    assert_eq!(pair.rust("/incr").await, "1");
+    // Rust reads until a read is answered by its near cache.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let hits = stats().hits;
+        assert_eq!(pair.rust("/get/refreshed").await, "1");
+        if stats().hits > hits {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never served from the cache"
+        );
+    }
+    let seen = stats().invalidations;
+    assert_eq!(pair.python("/incr").await, "2");
+    until("Python's write invalidated", || {
+        stats().invalidations > seen
+    })
+    .await;
+    assert_eq!(pair.rust("/get/refreshed").await, "2");
+}
+
 async fn python_clear_is_seen_by_rust(store: Store) {
     let pair = Pair::start(store, Shared::default()).await;
     pair.rust("/login/grace").await;
@@ -520,6 +593,11 @@ macro_rules! interop_tests {
 
 mod redis {
     interop_tests!(super::Store::Redis);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn python_write_is_seen_by_rust_once_invalidated() {
+        super::python_write_is_seen_by_rust_once_invalidated().await;
+    }
 }
 
 mod memcached {
