@@ -89,6 +89,19 @@ return 1
 /// record is written up to one timeout after the set. Every call, all its commands
 /// together, is bounded by the store's timeout.
 ///
+/// # Near cache
+///
+/// Unless turned off ([`RedisStoreBuilder::near_cache`](crate::RedisStoreBuilder::near_cache)),
+/// `load` is answered from an in-process cache of recently loaded records when it holds a
+/// live one; on a miss it sends `GET` and `PTTL` in one round trip. The cache is kept
+/// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON BCAST PREFIX` (the
+/// key prefix): every key Redis reports changed is evicted. Until an invalidation arrives,
+/// a `load` may return the record as it was before a change made elsewhere; every write
+/// still goes to Redis (so a save based on it is a [`Error::Conflict`]). An expired
+/// record is never served; a load crossed by an invalidation is not cached; losing the
+/// tracking connection flushes the cache, which serves nothing until tracking is back. Off
+/// on a cluster and on servers without RESP3 tracking.
+///
 /// The [`Version`] of a loaded record is a digest of its bytes, so a write by anyone else
 /// (another process, a Python app) is detected. Every command is bounded by the store's
 /// timeout; an unreachable server is [`Error::Unavailable`] or [`Error::Timeout`]. A
@@ -522,10 +535,10 @@ mod tests {
         let seen = cache.stats().invalidations;
         let old = found.unwrap().version();
         elsewhere.save(&id, b"new", expires, old).await.unwrap();
-        let bound = std::time::Instant::now() + Duration::from_secs(5);
+        let bound = Instant::now() + Duration::from_secs(5);
         while cache.stats().invalidations == seen {
             assert!(
-                std::time::Instant::now() < bound,
+                Instant::now() < bound,
                 "no invalidation within 5 s"
             );
             tokio::time::sleep(Duration::from_millis(2)).await;

@@ -117,7 +117,7 @@ async fn establish(
     let link = watch.current.fetch_add(1, Ordering::SeqCst) + 1;
     let handler = Arc::clone(watch);
     let config = connection_config(timeout).set_push_sender(move |push: PushInfo| {
-        handler.on_push(link, push);
+        handler.on_push(link, &push);
         Ok::<(), std::convert::Infallible>(())
     });
     let setup = async {
@@ -202,7 +202,7 @@ async fn watched(watch: &Watch, connection: &mut MultiplexedConnection, timeout:
 impl Watch {
     /// Runs on the connection's driver for every push: evicts invalidated keys; a
     /// disconnection flushes the cache at once.
-    fn on_push(&self, link: u64, push: PushInfo) {
+    fn on_push(&self, link: u64, push: &PushInfo) {
         match push.kind {
             PushKind::Invalidate => match push.data.first() {
                 Some(Value::Array(keys)) => {
