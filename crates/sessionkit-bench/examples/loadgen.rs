@@ -19,20 +19,56 @@ use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-const SERVERS: [(&str, &str, Framework); 6] = [
-    ("sessionkit (axum)", "server_sessionkit", Framework::Axum),
-    ("tower-sessions", "server_tower_sessions", Framework::Axum),
+/// Each server: its name in the report, its binary, its framework, and the near cache
+/// setting of the sessionkit servers (`SESSION_NEAR_CACHE`, on by default).
+const SERVERS: [(&str, &str, Framework, &str); 8] = [
+    (
+        "sessionkit (axum)",
+        "server_sessionkit",
+        Framework::Axum,
+        "on",
+    ),
+    (
+        "sessionkit (axum, no near cache)",
+        "server_sessionkit",
+        Framework::Axum,
+        "off",
+    ),
+    (
+        "tower-sessions",
+        "server_tower_sessions",
+        Framework::Axum,
+        "on",
+    ),
     (
         "sessionkit (actix-web)",
         "server_sessionkit_actix",
         Framework::Actix,
+        "on",
     ),
-    ("actix-session", "server_actix_session", Framework::Actix),
-    ("axum (no sessions)", "server_axum_plain", Framework::Axum),
+    (
+        "sessionkit (actix-web, no near cache)",
+        "server_sessionkit_actix",
+        Framework::Actix,
+        "off",
+    ),
+    (
+        "actix-session",
+        "server_actix_session",
+        Framework::Actix,
+        "on",
+    ),
+    (
+        "axum (no sessions)",
+        "server_axum_plain",
+        Framework::Axum,
+        "on",
+    ),
     (
         "actix-web (no sessions)",
         "server_actix_plain",
         Framework::Actix,
+        "on",
     ),
 ];
 
@@ -57,8 +93,8 @@ impl Framework {
     fn of(name: &str) -> Self {
         SERVERS
             .iter()
-            .find(|(server, _, _)| *server == name)
-            .map(|(_, _, framework)| *framework)
+            .find(|(server, _, _, _)| *server == name)
+            .map(|(_, _, framework, _)| *framework)
             .expect("a server of SERVERS")
     }
 }
@@ -195,6 +231,7 @@ struct Run {
     seconds: f64,
     latencies_us: Vec<u32>,
     cpu_us: u64,
+    redis_cpu_us: u64,
     redis: BTreeMap<String, u64>,
     cookie_changes: u64,
     errors: u64,
@@ -215,6 +252,9 @@ impl Run {
     fn cpu_per_request(&self) -> f64 {
         self.cpu_us as f64 / self.requests as f64
     }
+    fn redis_cpu_per_request(&self) -> f64 {
+        self.redis_cpu_us as f64 / self.requests as f64
+    }
     fn redis_per_request(&self) -> f64 {
         self.redis.values().sum::<u64>() as f64 / self.requests as f64
     }
@@ -227,9 +267,11 @@ impl Run {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn timed_run(
     port: u16,
     redis_port: u16,
+    redis_pid: u32,
     pid: u32,
     tps: u64,
     path: &'static str,
@@ -238,6 +280,7 @@ async fn timed_run(
 ) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_micros(pid, tps);
+    let redis_cpu_before = cpu_micros(redis_pid, tps);
     let redis_before = redis_calls(redis_port);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -293,6 +336,7 @@ async fn timed_run(
     }
     total.seconds = started.elapsed().as_secs_f64();
     total.cpu_us = cpu_micros(pid, tps) - cpu_before;
+    total.redis_cpu_us = cpu_micros(redis_pid, tps) - redis_cpu_before;
     let redis_after = redis_calls(redis_port);
     for (name, calls) in redis_after {
         let delta = calls - redis_before.get(&name).copied().unwrap_or(0);
@@ -341,6 +385,7 @@ async fn main() {
             .expect("redis-server (./scripts/services installs it)"),
     );
     wait_for_port(redis_port).await;
+    let redis_pid = _redis.0.id();
     let redis_url = format!("redis://127.0.0.1:{redis_port}");
 
     println!(
@@ -354,11 +399,12 @@ async fn main() {
     let mut results: BTreeMap<(usize, &str, usize), Run> = BTreeMap::new();
     let mut lost = 0u64;
     for round in 0..rounds {
-        for (name, binary, _) in SERVERS.iter() {
+        for (name, binary, _, near_cache) in SERVERS.iter() {
             let port = free_port();
             let process = Process(
                 Command::new(examples.join(binary))
                     .env("PORT", port.to_string())
+                    .env("SESSION_NEAR_CACHE", near_cache)
                     .env("REDIS_URL", &redis_url)
                     .stdout(Stdio::null())
                     .spawn()
@@ -387,8 +433,11 @@ async fn main() {
 
             for (e, path) in ENDPOINTS.iter().enumerate() {
                 // A short warm-up, then the timed run.
-                let _ = timed_run(port, redis_port, pid, tps, path, &mut owned, 1).await;
-                let run = timed_run(port, redis_port, pid, tps, path, &mut owned, seconds).await;
+                let _ = timed_run(port, redis_port, redis_pid, pid, tps, path, &mut owned, 1).await;
+                let run = timed_run(
+                    port, redis_port, redis_pid, pid, tps, path, &mut owned, seconds,
+                )
+                .await;
                 results.insert((round, name, e), run);
             }
 
@@ -419,10 +468,10 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
     for (e, path) in ENDPOINTS.iter().enumerate() {
         println!("\n## GET {path}\n");
         println!(
-            "| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | errors |"
+            "| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | Redis CPU µs/req | errors |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
-        for (name, _, framework) in SERVERS {
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for (name, _, framework, _) in SERVERS {
             let runs: Vec<&Run> = (0..rounds).map(|r| &results[&(r, name, e)]).collect();
             let plain = framework.plain();
             let overhead: Vec<f64> = (0..rounds)
@@ -432,7 +481,7 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 })
                 .collect();
             println!(
-                "| {name} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2} ({:.2}) | {} |",
+                "| {name} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.2} ({:.2}) | {:.1} | {} |",
                 median(runs.iter().map(|r| r.rps()).collect()),
                 median(runs.iter().map(|r| r.percentile(0.5)).collect()),
                 median(runs.iter().map(|r| r.percentile(0.99)).collect()),
@@ -440,6 +489,7 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 median(overhead),
                 median(runs.iter().map(|r| r.redis_per_request()).collect()),
                 median(runs.iter().map(|r| r.redis_sent_per_request()).collect()),
+                median(runs.iter().map(|r| r.redis_cpu_per_request()).collect()),
                 runs.iter().map(|r| r.errors).sum::<u64>(),
             );
         }
@@ -473,7 +523,27 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 "median per-round ratios, actix-web: sessionkit / actix-session: req/s = {actix_rps:.2}, \
                  session overhead = {actix_over:.2}, p50 = {actix_p50:.2}"
             );
-            for (name, _, _) in SERVERS {
+            for (cache, off) in [
+                ("sessionkit (axum)", "sessionkit (axum, no near cache)"),
+                (
+                    "sessionkit (actix-web)",
+                    "sessionkit (actix-web, no near cache)",
+                ),
+            ] {
+                let over_ratio = ratio(&|r| over(r, cache) / over(r, off));
+                let over_peer = ratio(&|r| over(r, off) / over(r, "actix-session"));
+                let rps_ratio = ratio(&|r| rps(r, cache) / rps(r, off));
+                let redis_cpu = ratio(&|r| {
+                    results[&(r, cache, e)].redis_cpu_per_request()
+                        / results[&(r, "actix-session", e)].redis_cpu_per_request()
+                });
+                println!(
+                    "median per-round ratios, {cache}: near cache on / off: session overhead = {over_ratio:.2}, \
+                     req/s = {rps_ratio:.2}; off: overhead / actix-session's = {over_peer:.2}; \
+                     on: Redis CPU per request / actix-session's = {redis_cpu:.2}"
+                );
+            }
+            for (name, _, _, _) in SERVERS {
                 let breakdown = &results[&(0, name, e)].redis;
                 if !breakdown.is_empty() {
                     let per: Vec<String> = breakdown

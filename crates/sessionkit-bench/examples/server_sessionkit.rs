@@ -26,7 +26,10 @@ async fn read(session: Session) -> Result<String, SessionError> {
 
 #[tokio::main]
 async fn main() {
-    let store = RedisStore::connect(&std::env::var("REDIS_URL").unwrap())
+    let store = RedisStore::builder(std::env::var("REDIS_URL").unwrap())
+        // `SESSION_NEAR_CACHE=off`: the same server without the near cache.
+        .near_cache(std::env::var("SESSION_NEAR_CACHE").map_or(true, |v| v != "off"))
+        .build()
         .await
         .unwrap();
     let sessions = Sessions::new(Arc::new(store), SessionConfig::default()).unwrap();

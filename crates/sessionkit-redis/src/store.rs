@@ -537,10 +537,7 @@ mod tests {
         elsewhere.save(&id, b"new", expires, old).await.unwrap();
         let bound = Instant::now() + Duration::from_secs(5);
         while cache.stats().invalidations == seen {
-            assert!(
-                Instant::now() < bound,
-                "no invalidation within 5 s"
-            );
+            assert!(Instant::now() < bound, "no invalidation within 5 s");
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         assert!(!ticket.may_fill());
