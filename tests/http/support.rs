@@ -262,6 +262,10 @@ impl SessionStore for CountingStore {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
     }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
 }
 
 /// The inner store's index, counted under the names of the plain calls (`create_for` as

@@ -246,6 +246,10 @@ impl SessionStore for RedisStore {
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout)
     }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
 }
 
 fn is_noscript(error: &(dyn std::error::Error + 'static)) -> bool {

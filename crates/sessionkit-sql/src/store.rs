@@ -339,6 +339,10 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     fn call_timeout(&self) -> Option<Duration> {
         Some(self.timeout())
     }
+
+    fn backend(&self) -> &'static str {
+        D::NAME
+    }
 }
 
 impl<D: Dialect> fmt::Debug for SqlStore<D> {
