@@ -8,7 +8,7 @@
 //! id the store keeps).
 
 use std::future::Future;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, histogram};
 use tracing::Instrument as _;
