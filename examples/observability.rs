@@ -14,7 +14,7 @@
 //! renders the scrape in an ordinary route. Any other `metrics` recorder works the same
 //! way; sessionkit itself depends on the `metrics` facade only.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Form, Request};
@@ -70,7 +70,7 @@ pub fn audit(sessions: &Sessions) {
                 kind = ?event.kind,
                 session = %event.hint,
                 user = event.user.as_deref().unwrap_or("-"),
-                at = ?event.at,
+                at_unix = event.at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
                 "session event"
             );
         }

@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::telemetry;
 
@@ -78,10 +78,7 @@ impl SessionEvents {
 
     /// The next event if one is waiting.
     pub fn try_recv(&mut self) -> Option<SessionEvent> {
-        match self.receiver.try_recv() {
-            Ok(event) => Some(event),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.receiver.try_recv().ok()
     }
 
     /// The next event, blocking the thread until there is one: for a subscriber on a
