@@ -146,7 +146,7 @@ impl EventBus {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
                     subscriber.dropped.fetch_add(1, Ordering::Relaxed);
-                    telemetry::count(telemetry::EVENTS_DROPPED);
+                    telemetry::count(&telemetry::keys::EVENTS_DROPPED);
                 }
                 Err(TrySendError::Closed(_)) => closed = true,
             }

@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use metrics::gauge;
 
 pub use builder::MemoryStoreBuilder;
 use entries::{Entries, Entry};
@@ -20,6 +19,7 @@ use crate::{
     DynClock, Error, ExpiredDeletion, Id, IndexedRecord, Record, SessionStore, SystemClock,
     UserIndex, Version, telemetry,
 };
+use telemetry::keys;
 
 /// How many expired entries [`ExpiredDeletion::delete_expired`] removes per hold of the lock.
 const CLEANUP_BATCH: usize = 1000;
@@ -150,8 +150,8 @@ impl DerefMut for Locked<'_> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        gauge!(telemetry::MEMORY_SESSIONS).set(self.0.entries.len() as f64);
-        gauge!(telemetry::MEMORY_SIZE).set(self.0.entries.payload_bytes() as f64);
+        telemetry::set(&keys::MEMORY_SESSIONS, self.0.entries.len() as f64);
+        telemetry::set(&keys::MEMORY_SIZE, self.0.entries.payload_bytes() as f64);
     }
 }
 

@@ -7,10 +7,14 @@
 //! short one-way hint at most (the [`UserSession::hint`](crate::UserSession::hint) of the
 //! id the store keeps).
 
+use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use tokio::time::Instant;
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, histogram};
+use metrics::{
+    Key, Label, Metadata, Unit, describe_counter, describe_gauge, describe_histogram, with_recorder,
+};
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -178,9 +182,42 @@ pub(crate) fn describe() {
     }
 }
 
-/// Adds one to the counter `name`.
-pub(crate) fn count(name: &'static str) {
-    counter!(name).increment(1);
+/// The keys of the metrics that have no labels, or fixed ones: built at compile time, so a
+/// report computes nothing before it reaches the recorder.
+pub(crate) mod keys {
+    use metrics::{Key, Label};
+
+    pub(crate) static SESSION_CREATED: Key = Key::from_static_name(super::SESSION_CREATED);
+    pub(crate) static SESSION_SAVED: Key = Key::from_static_name(super::SESSION_SAVED);
+    pub(crate) static SESSION_MERGED: Key = Key::from_static_name(super::SESSION_MERGED);
+    pub(crate) static SESSION_MERGE_GIVEN_UP: Key =
+        Key::from_static_name(super::SESSION_MERGE_GIVEN_UP);
+    pub(crate) static SESSION_GONE: Key = Key::from_static_name(super::SESSION_GONE);
+    pub(crate) static SESSION_DELETED: Key = Key::from_static_name(super::SESSION_DELETED);
+    pub(crate) static SESSION_ROTATED: Key = Key::from_static_name(super::SESSION_ROTATED);
+    pub(crate) static SESSION_REVOKED: Key = Key::from_static_name(super::SESSION_REVOKED);
+    pub(crate) static SESSION_EXPIRED: Key = Key::from_static_name(super::SESSION_EXPIRED);
+    pub(crate) static SESSION_UNREADABLE_TOO_LARGE: Key =
+        Key::from_static_parts(super::SESSION_UNREADABLE, &TOO_LARGE);
+    pub(crate) static SESSION_UNREADABLE_DECODE: Key =
+        Key::from_static_parts(super::SESSION_UNREADABLE, &DECODE);
+    pub(crate) static EVENTS_DROPPED: Key = Key::from_static_name(super::EVENTS_DROPPED);
+    pub(crate) static MEMORY_SESSIONS: Key = Key::from_static_name(super::MEMORY_SESSIONS);
+    pub(crate) static MEMORY_SIZE: Key = Key::from_static_name(super::MEMORY_SIZE);
+    pub(crate) static MEMORY_EVICTED: Key = Key::from_static_name(super::MEMORY_EVICTED);
+
+    static TOO_LARGE: [Label; 1] = [Label::from_static_parts("reason", "too_large")];
+    static DECODE: [Label; 1] = [Label::from_static_parts("reason", "decode")];
+}
+
+/// Adds one to the counter `key` (one of [`keys`]).
+pub(crate) fn count(key: &'static Key) {
+    with_recorder(|r| r.register_counter(key, &METADATA)).increment(1);
+}
+
+/// Sets the gauge `key` (one of [`keys`]) to `value`.
+pub(crate) fn set(key: &'static Key, value: f64) {
+    with_recorder(|r| r.register_gauge(key, &METADATA)).set(value);
 }
 
 /// A store call, as it appears in labels (`operation`) and spans.
@@ -198,6 +235,9 @@ pub(crate) enum Operation {
 }
 
 impl Operation {
+    /// How many there are.
+    const COUNT: usize = 9;
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
@@ -221,9 +261,9 @@ pub(crate) trait Returned {
         None
     }
 
-    /// `"ok"`, or `"not_found"` for a read that found nothing.
-    fn outcome(&self) -> &'static str {
-        "ok"
+    /// Whether a read found nothing.
+    fn not_found(&self) -> bool {
+        false
     }
 }
 
@@ -236,16 +276,96 @@ impl Returned for Option<Record> {
         self.as_ref().map(|record| record.payload().len())
     }
 
-    fn outcome(&self) -> &'static str {
-        if self.is_some() { "ok" } else { "not_found" }
+    fn not_found(&self) -> bool {
+        self.is_none()
     }
 }
 
 /// Reports the store calls of one backend: a span, the duration, the payload size and the
-/// failures of each.
-#[derive(Debug, Clone, Copy)]
+/// failures of each. Cheap to clone.
+///
+/// The metric keys (name and labels) are built once per operation and outcome and kept,
+/// rather than built (a vector of labels, a hash) on every call; each report still asks
+/// for the recorder in force at that moment, so one installed later, or only for a
+/// thread, gets every report.
+#[derive(Debug, Clone)]
 pub(crate) struct StoreCalls {
+    keys: Arc<Keys>,
+}
+
+/// The keys of one backend's metrics, each built on first use.
+struct Keys {
     backend: &'static str,
+    /// `STORE_DURATION` by operation and outcome.
+    durations: Box<[OnceLock<Key>]>,
+    /// `STORE_ERRORS` by operation and outcome (the failures only are used).
+    errors: Box<[OnceLock<Key>]>,
+    /// `SESSION_SIZE` by operation.
+    sizes: Box<[OnceLock<Key>]>,
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keys")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a store call ended, as the `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    NotFound,
+    Failed(ErrorKind),
+}
+
+impl Outcome {
+    const COUNT: usize = 2 + ERROR_KIND_COUNT;
+
+    fn index(self) -> usize {
+        match self {
+            Self::Ok => 0,
+            Self::NotFound => 1,
+            Self::Failed(kind) => 2 + kind_index(kind),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::NotFound => "not_found",
+            Self::Failed(kind) => kind_name(kind),
+        }
+    }
+}
+
+/// How many error kinds there are ([`kind_index`]).
+const ERROR_KIND_COUNT: usize = 11;
+
+/// The place of `kind` among the error kinds, below [`ERROR_KIND_COUNT`].
+fn kind_index(kind: ErrorKind) -> usize {
+    match kind {
+        ErrorKind::Unavailable => 0,
+        ErrorKind::Timeout => 1,
+        ErrorKind::Encode => 2,
+        ErrorKind::Decode => 3,
+        ErrorKind::TooLarge => 4,
+        ErrorKind::Conflict => 5,
+        ErrorKind::Gone => 6,
+        ErrorKind::Collision => 7,
+        ErrorKind::Config => 8,
+        ErrorKind::Unsupported => 9,
+        ErrorKind::Backend => 10,
+    }
+}
+
+/// Where sessionkit's metrics come from, for recorders that filter on it.
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+
+fn empty_keys(n: usize) -> Box<[OnceLock<Key>]> {
+    (0..n).map(|_| OnceLock::new()).collect()
 }
 
 /// One store call about to be made.
@@ -291,20 +411,47 @@ impl StoreCalls {
     ///
     /// [`SessionStore::backend`]: crate::SessionStore::backend
     pub(crate) fn new(backend: &'static str) -> Self {
-        Self { backend }
+        let by_outcome = Operation::COUNT * Outcome::COUNT;
+        Self {
+            keys: Arc::new(Keys {
+                backend,
+                durations: empty_keys(by_outcome),
+                errors: empty_keys(by_outcome),
+                sizes: empty_keys(Operation::COUNT),
+            }),
+        }
+    }
+
+    /// The key of `name` for `operation` ending as `outcome`, labelled with the backend.
+    fn key<'a>(
+        &self,
+        keys: &'a [OnceLock<Key>],
+        name: &'static str,
+        operation: Operation,
+        outcome: Outcome,
+        outcome_label: &'static str,
+    ) -> &'a Key {
+        keys[operation as usize * Outcome::COUNT + outcome.index()].get_or_init(|| {
+            let labels = vec![
+                Label::from_static_parts("backend", self.keys.backend),
+                Label::from_static_parts("operation", operation.as_str()),
+                Label::from_static_parts(outcome_label, outcome.as_str()),
+            ];
+            Key::from_parts(name, labels)
+        })
     }
 
     /// Runs `future`, the store call `call` describes, inside a `sessionkit.store` span
     /// (debug level), and reports its duration, payload size and failure.
     pub(crate) async fn run<T: Returned>(
-        self,
+        &self,
         call: Call<'_>,
         future: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let operation = call.operation.as_str();
         let span = tracing::debug_span!(
             "sessionkit.store",
-            backend = self.backend,
+            backend = self.keys.backend,
             operation,
             attempt = call.attempt,
             session = Empty,
@@ -320,17 +467,20 @@ impl StoreCalls {
         let result = future.instrument(span.clone()).await;
         let elapsed = started.elapsed();
         let outcome = match &result {
-            Ok(returned) => returned.outcome(),
-            Err(error) => kind_name(error.kind()),
+            Ok(returned) if returned.not_found() => Outcome::NotFound,
+            Ok(_) => Outcome::Ok,
+            Err(error) => Outcome::Failed(error.kind()),
         };
-        span.record("outcome", outcome);
-        histogram!(
+        span.record("outcome", outcome.as_str());
+        let keys = &self.keys;
+        let duration = self.key(
+            &keys.durations,
             STORE_DURATION,
-            "backend" => self.backend,
-            "operation" => operation,
-            "outcome" => outcome,
-        )
-        .record(elapsed.as_secs_f64());
+            call.operation,
+            outcome,
+            "outcome",
+        );
+        with_recorder(|r| r.register_histogram(duration, &METADATA)).record(elapsed.as_secs_f64());
         let size = match &result {
             Ok(returned) => returned.read_size().or(call.size),
             Err(_) => None,
@@ -339,18 +489,23 @@ impl StoreCalls {
             if call.size.is_none() {
                 span.record("size", size);
             }
-            histogram!(SESSION_SIZE, "operation" => operation).record(size as f64);
+            let key = keys.sizes[call.operation as usize].get_or_init(|| {
+                let label = Label::from_static_parts("operation", operation);
+                Key::from_parts(SESSION_SIZE, vec![label])
+            });
+            with_recorder(|r| r.register_histogram(key, &METADATA)).record(size as f64);
         }
         if let Err(error) = &result
             && !(error.is_gone() || error.is_conflict() || error.is_collision())
         {
-            counter!(
+            let failed = self.key(
+                &keys.errors,
                 STORE_ERRORS,
-                "backend" => self.backend,
-                "operation" => operation,
-                "error.type" => outcome,
-            )
-            .increment(1);
+                call.operation,
+                outcome,
+                "error.type",
+            );
+            with_recorder(|r| r.register_counter(failed, &METADATA)).increment(1);
         }
         result
     }

@@ -17,7 +17,7 @@ use tracing::field::{Empty, debug};
 use crate::lifecycle::shared::{Happened, Shared, is_effectively_empty, is_permanent, user_in};
 use crate::lifecycle::state::{Leaving, Loaded};
 use crate::lifecycle::{Action, Outcome, users};
-use crate::telemetry::{self, Call, Operation, StoreCalls};
+use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
 use crate::{DynSessionStore, Error, Id, SessionData, Version};
 
 /// How often `create` is retried with a fresh id after a collision (2^-256 odds each).
@@ -50,7 +50,7 @@ pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Out
         Ok(outcome) => {
             span.record("action", debug(outcome.action));
             if outcome.action == Action::Gone {
-                telemetry::count(telemetry::SESSION_GONE);
+                telemetry::count(&keys::SESSION_GONE);
             }
         }
         Err(error) => {
@@ -149,11 +149,11 @@ async fn write(
         (None, Some(version)) if data.is_modified() => {
             match save(shared, &id, &mut data, version, user).await? {
                 Saved::First => {
-                    telemetry::count(telemetry::SESSION_SAVED);
+                    telemetry::count(&keys::SESSION_SAVED);
                     written(Action::Saved, shared.set_cookie(&id, &data), id)
                 }
                 Saved::Merged => {
-                    telemetry::count(telemetry::SESSION_MERGED);
+                    telemetry::count(&keys::SESSION_MERGED);
                     written(Action::Merged, shared.set_cookie(&id, &data), id)
                 }
                 Saved::Gone => done(Action::Gone, None),
@@ -271,7 +271,7 @@ async fn cycle(
             Ok(()) => {
                 new.confirm();
                 if attempt > 1 {
-                    telemetry::count(telemetry::SESSION_MERGED);
+                    telemetry::count(&keys::SESSION_MERGED);
                 }
                 report_new(shared, Happened::Rotated { from: old }, &id, &data);
                 return written(Action::Cycled, shared.set_cookie(&id, &data), id);
@@ -292,7 +292,7 @@ async fn cycle(
         (data, version) = (data.rebase(current.0), current.1);
         id = Id::random();
     }
-    telemetry::count(telemetry::SESSION_MERGE_GIVEN_UP);
+    telemetry::count(&keys::SESSION_MERGE_GIVEN_UP);
     Err(Error::Conflict)
 }
 
@@ -349,7 +349,7 @@ async fn save(
             Err(e) => return Err(e),
         }
     }
-    telemetry::count(telemetry::SESSION_MERGE_GIVEN_UP);
+    telemetry::count(&keys::SESSION_MERGE_GIVEN_UP);
     Err(Error::Conflict)
 }
 
@@ -368,7 +368,7 @@ impl Unconfirmed {
     fn new(shared: &Shared, id: Id) -> Self {
         Self {
             store: DynSessionStore::clone(&shared.store),
-            calls: shared.calls,
+            calls: shared.calls.clone(),
             id: Some(id),
         }
     }
@@ -399,7 +399,7 @@ impl Drop for Unconfirmed {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let store = DynSessionStore::clone(&self.store);
-                let calls = self.calls;
+                let calls = self.calls.clone();
                 runtime.spawn(async move {
                     let delete = store.delete(&id);
                     if let Err(error) = calls.run(Call::on(Operation::Delete, &id), delete).await {

@@ -5,7 +5,6 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use metrics::counter;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -13,7 +12,7 @@ use crate::cookies::SessionCookies;
 use crate::events::EventBus;
 use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
-use crate::telemetry::{self, Call, Operation, StoreCalls};
+use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
 use crate::{
     DynClock, DynSessionStore, Error, Id, IndexedRecord, Record, SessionConfig, SessionData,
     SessionEvent, SessionEventKind, Timestamp, UserIndex, Version,
@@ -243,10 +242,10 @@ impl Shared {
         user: impl FnOnce() -> Option<String>,
     ) {
         telemetry::count(match happened {
-            Happened::Created => telemetry::SESSION_CREATED,
-            Happened::Rotated { .. } => telemetry::SESSION_ROTATED,
-            Happened::Destroyed => telemetry::SESSION_DELETED,
-            Happened::Expired => telemetry::SESSION_EXPIRED,
+            Happened::Created => &keys::SESSION_CREATED,
+            Happened::Rotated { .. } => &keys::SESSION_ROTATED,
+            Happened::Destroyed => &keys::SESSION_DELETED,
+            Happened::Expired => &keys::SESSION_EXPIRED,
         });
         if !self.events.is_active() {
             return;
@@ -264,7 +263,7 @@ impl Shared {
 
     /// Reports the revocation of `user`'s session kept under `key` (a store id).
     pub(crate) fn report_revoked(&self, key: &Id, user: &str) {
-        telemetry::count(telemetry::SESSION_REVOKED);
+        telemetry::count(&keys::SESSION_REVOKED);
         if self.events.is_active() {
             self.publish(SessionEventKind::Revoked, key, Some(user.to_owned()));
         }
@@ -351,7 +350,7 @@ impl Shared {
     /// does not decode is logged and treated as no session; the record is left alone.
     pub(crate) fn decode_or_warn(&self, id: &Id, payload: &Bytes) -> Option<SessionData> {
         if payload.len() > self.config.max_size {
-            counter!(telemetry::SESSION_UNREADABLE, "reason" => "too_large").increment(1);
+            telemetry::count(&keys::SESSION_UNREADABLE_TOO_LARGE);
             tracing::warn!(
                 session = ?id,
                 size = payload.len(),
@@ -363,7 +362,7 @@ impl Shared {
         match self.config.codec.decode(payload) {
             Ok(data) => Some(data),
             Err(error) => {
-                counter!(telemetry::SESSION_UNREADABLE, "reason" => "decode").increment(1);
+                telemetry::count(&keys::SESSION_UNREADABLE_DECODE);
                 tracing::warn!(
                     session = ?id,
                     error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),

@@ -177,7 +177,7 @@ impl Entries {
             self.by_expiry.remove(&(entry.expires_at, id));
             self.payload_bytes -= entry.payload.len();
             unbind(&mut self.by_user, &id, entry.user.as_deref());
-            telemetry::count(telemetry::MEMORY_EVICTED);
+            telemetry::count(&telemetry::keys::MEMORY_EVICTED);
             tracing::debug!(
                 max_sessions = self.max.get(),
                 "memory store full: evicted the least recently used session"
