@@ -45,7 +45,11 @@ pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Out
         merge_attempts = Empty,
         error = Empty,
     );
-    let result = settle_loaded(shared, state).instrument(span.clone()).await;
+    let result = if span.is_disabled() {
+        settle_loaded(shared, state).await
+    } else {
+        settle_loaded(shared, state).instrument(span.clone()).await
+    };
     match &result {
         Ok(outcome) => {
             span.record("action", debug(outcome.action));
