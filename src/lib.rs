@@ -75,8 +75,9 @@ pub use session_type::SessionType;
 pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
     ErrorResponse, ExpiredDeletion, Id, IndexedRecord, ManualClock, MemoryStore, Outcome, Record,
-    ResponseHeaders, SameSite, SecretKey, Session, SessionConfig, SessionData, SessionStore,
-    Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
+    ResponseHeaders, SameSite, SecretKey, Session, SessionConfig, SessionData, SessionEvent,
+    SessionEventKind, SessionEvents, SessionStore, Sessions, SignerFormat, SystemClock, Timestamp,
+    UserIndex, UserSession, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

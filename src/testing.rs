@@ -284,6 +284,10 @@ impl SessionStore for Recorded {
         self.inner.call_timeout()
     }
 
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
     fn user_index(&self) -> Option<&dyn UserIndex> {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
     }

@@ -162,3 +162,57 @@ pub(crate) async fn requests_that_never_touch_the_session_work_while_the_store_i
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body, "ok");
 }
+
+pub(crate) async fn store_errors_are_counted_by_backend_operation_and_kind(adapter: Adapter) {
+    let recorder = crate::counters::Recorder::install();
+    let failed = |operation, kind| {
+        recorder.count_with(
+            "sessionkit.store.errors",
+            &[
+                ("backend", "custom"),
+                ("operation", operation),
+                ("error.type", kind),
+            ],
+        )
+    };
+    let down = app(adapter, Failure::Down, Duration::from_secs(1), false);
+    get_with_cookie(down.clone(), "/noop").await;
+    assert_eq!(failed("load", "unavailable"), 0, "no store call, no error");
+    get_with_cookie(down, "/get/a").await;
+    assert_eq!(failed("load", "unavailable"), 1);
+    let writes_fail = app(adapter, Failure::WritesFail, Duration::from_secs(1), false);
+    get(writes_fail, "/set/a/1").await;
+    assert_eq!(failed("create", "unavailable"), 1);
+    assert_eq!(failed("load", "unavailable"), 1, "each failure once");
+    let unavailable = [
+        ("backend", "custom"),
+        ("operation", "create"),
+        ("outcome", "unavailable"),
+    ];
+    let durations = recorder.histogram("sessionkit.store.operation.duration", &unavailable);
+    assert_eq!(durations.len(), 1, "a failed call is timed too");
+}
+
+/// Runs on a runtime whose clock is paused.
+pub(crate) async fn a_timed_out_store_call_is_counted_as_a_timeout(adapter: Adapter) {
+    let recorder = crate::counters::Recorder::install();
+    let timeout = Duration::from_millis(300);
+    get_with_cookie(app(adapter, Failure::Hangs, timeout, false), "/get/a").await;
+    let labels = [
+        ("backend", "custom"),
+        ("operation", "load"),
+        ("error.type", "timeout"),
+    ];
+    assert_eq!(recorder.count_with("sessionkit.store.errors", &labels), 1);
+    let labels = [
+        ("backend", "custom"),
+        ("operation", "load"),
+        ("outcome", "timeout"),
+    ];
+    let durations = recorder.histogram("sessionkit.store.operation.duration", &labels);
+    assert_eq!(
+        durations,
+        [timeout.as_secs_f64()],
+        "timed by the paused clock"
+    );
+}

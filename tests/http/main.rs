@@ -11,6 +11,7 @@
 mod adapters;
 mod concurrency;
 mod cookies;
+mod counters;
 mod devices;
 mod failures;
 mod lifecycle;
@@ -18,6 +19,7 @@ mod races;
 mod signing;
 mod support;
 mod tampering;
+mod traces;
 
 use adapters::Adapter;
 use support::{Backend, Ctx, on_local_set};
@@ -101,6 +103,19 @@ macro_rules! every_case {
             devices::a_cap_of_two_revokes_the_oldest_at_login,
             devices::a_revocation_racing_requests_in_flight_leaves_no_session,
             devices::hashed_ids_keep_no_cookie_id_in_the_store,
+            counters::created_counts_each_new_session_once,
+            counters::saved_counts_each_write_of_changed_data,
+            counters::merged_counts_a_write_merged_onto_a_concurrent_one,
+            counters::merge_given_up_counts_a_write_that_kept_conflicting,
+            counters::gone_counts_a_write_to_a_session_ended_meanwhile,
+            counters::deleted_counts_each_logout,
+            counters::rotated_counts_each_move_to_a_new_id,
+            counters::revoked_counts_each_revoked_session,
+            counters::expired_counts_a_session_read_past_its_absolute_lifetime,
+            counters::unreadable_counts_stored_sessions_that_cannot_be_read,
+            counters::store_calls_are_timed_by_backend_operation_and_outcome,
+            traces::spans_of_a_login_write_rotation_and_logout_hold_no_id_and_no_value,
+            traces::info_is_quiet_in_normal_operation,
         }
     };
 }
@@ -118,6 +133,14 @@ macro_rules! failure_cases {
         #[tokio::test(flavor = "current_thread", start_paused = true)]
         async fn hanging_store_fails_within_the_configured_timeout() {
             crate::on_local_set(crate::failures::hanging_store_fails_within_the_configured_timeout(
+                $adapter,
+            ))
+            .await
+        }
+
+        #[tokio::test(flavor = "current_thread", start_paused = true)]
+        async fn a_timed_out_store_call_is_counted_as_a_timeout() {
+            crate::on_local_set(crate::failures::a_timed_out_store_call_is_counted_as_a_timeout(
                 $adapter,
             ))
             .await
@@ -175,6 +198,7 @@ macro_rules! every_backend {
                 unreachable_store_when_writing_is_a_503,
                 app_supplied_error_response_replaces_the_default,
                 requests_that_never_touch_the_session_work_while_the_store_is_down,
+                store_errors_are_counted_by_backend_operation_and_kind,
             }
         }
     };

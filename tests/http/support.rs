@@ -4,6 +4,7 @@
 //! responses, read whole.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -180,6 +181,8 @@ impl Ctx {
 pub(crate) struct CountingStore {
     inner: DynSessionStore,
     calls: Mutex<HashMap<&'static str, usize>>,
+    /// Whether another writer rewrites the record just before each save.
+    rival: AtomicBool,
 }
 
 impl CountingStore {
@@ -187,6 +190,33 @@ impl CountingStore {
         Self {
             inner,
             calls: Mutex::new(HashMap::new()),
+            rival: AtomicBool::new(false),
+        }
+    }
+
+    /// From now on another writer (another process, as far as the app can tell) rewrites
+    /// the record through the store just before each of the app's saves, so that every
+    /// save finds a newer version: a write that keeps conflicting.
+    pub(crate) fn rival_before_each_save(&self) {
+        self.rival.store(true, Ordering::SeqCst);
+    }
+
+    /// The rival's write: the record with its own key `rival` changed (a new version on
+    /// every backend, including those whose version follows the content).
+    async fn rival_write(&self, id: &Id) {
+        if !self.rival.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Some(record) = self.inner.load(id).await.unwrap() {
+            let mut data = Codec::MessagePack.decode(record.payload()).unwrap();
+            let writes: u64 = data.get("rival").unwrap().unwrap_or(0);
+            data.insert("rival", &(writes + 1)).unwrap();
+            let payload = Codec::MessagePack.encode(&data).unwrap();
+            let expires = SystemTime::now() + Duration::from_secs(60);
+            self.inner
+                .save(id, &payload, expires, record.version())
+                .await
+                .unwrap();
         }
     }
 
@@ -249,6 +279,7 @@ impl SessionStore for CountingStore {
         expected: Version,
     ) -> Result<(), Error> {
         self.count("save");
+        self.rival_write(id).await;
         self.inner.save(id, payload, expires_at, expected).await
     }
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
@@ -267,6 +298,10 @@ impl SessionStore for CountingStore {
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
     }
 }
 
@@ -293,6 +328,7 @@ impl UserIndex for CountingStore {
         user: Option<&str>,
     ) -> Result<(), Error> {
         self.count("save");
+        self.rival_write(id).await;
         self.index()
             .save_for(id, payload, expires_at, expected, user)
             .await
@@ -505,12 +541,20 @@ pub(crate) struct CapturedLogs {
 }
 
 impl CapturedLogs {
+    /// Warnings and errors.
     pub(crate) fn start() -> Self {
+        Self::at(tracing::Level::WARN)
+    }
+
+    /// Everything at `level` and above, and a line for each span as it closes, with its
+    /// fields and the spans it nests in.
+    pub(crate) fn at(level: tracing::Level) -> Self {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
-            .with_max_level(tracing::Level::WARN)
+            .with_max_level(level)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
             .with_writer(move || LogWriter(sink.clone()))
             .finish();
         Self {

@@ -17,6 +17,9 @@
 //!   drive: lazy loading, sliding expiry, merge of concurrent writes, cookies, signing.
 //! - [`Outcome::apply_to`], [`ResponseHeaders`] and [`ErrorResponse`]: what an adapter
 //!   writes into the response, decided here once for every framework.
+//! - [`SessionEvents`]: lifecycle events (created, rotated, destroyed, revoked, expired)
+//!   for audit logs, from [`Sessions::subscribe`]. Metrics go through the `metrics` facade
+//!   and store calls are traced with `tracing` (the README lists the names).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
@@ -25,6 +28,7 @@ mod config_key;
 mod cookies;
 mod data;
 mod error;
+mod events;
 mod id;
 mod lifecycle;
 mod memory;
@@ -33,6 +37,7 @@ mod redact;
 mod session_config;
 mod signer;
 mod store;
+mod telemetry;
 mod timeout;
 mod timestamp;
 mod user_index;
@@ -42,6 +47,7 @@ pub use codec::{Codec, MAX_DEPTH};
 pub use config_key::ConfigKey;
 pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind};
+pub use events::{SessionEvent, SessionEventKind, SessionEvents};
 pub use id::Id;
 pub use lifecycle::{
     Action, CREATED_KEY, ErrorResponse, Outcome, PERMANENT_KEY, ResponseHeaders, Session, Sessions,

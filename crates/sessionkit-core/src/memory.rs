@@ -5,6 +5,7 @@ mod entries;
 
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -16,8 +17,9 @@ use entries::{Entries, Entry};
 
 use crate::{
     DynClock, Error, ExpiredDeletion, Id, IndexedRecord, Record, SessionStore, SystemClock,
-    UserIndex, Version,
+    UserIndex, Version, telemetry,
 };
+use telemetry::keys;
 
 /// How many expired entries [`ExpiredDeletion::delete_expired`] removes per hold of the lock.
 const CLEANUP_BATCH: usize = 1000;
@@ -119,10 +121,37 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// The state, locked; its size is reported (`sessionkit.memory.*` gauges) when the
+    /// lock is released.
+    fn lock(&self) -> Locked<'_> {
         // Every critical section leaves the entries consistent, so a panic elsewhere while
         // the lock was held does not invalidate them.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        Locked(self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The locked state. Reports the store's size to the metrics recorder before unlocking,
+/// so reports from concurrent calls arrive in the order of their changes.
+struct Locked<'a>(MutexGuard<'a, State>);
+
+impl Deref for Locked<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.0
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        telemetry::set(&keys::MEMORY_SESSIONS, self.0.entries.len() as f64);
+        telemetry::set(&keys::MEMORY_SIZE, self.0.entries.payload_bytes() as f64);
     }
 }
 
@@ -243,6 +272,10 @@ impl SessionStore for MemoryStore {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
     }
+
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
 }
 
 /// An exact index: a map from user to ids kept in step with every write, removal,
@@ -350,6 +383,7 @@ impl ExpiredDeletion for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_recorder::LocalRecorder;
     use crate::{Clock, ManualClock};
     use entries::INSERT_PURGE;
 
@@ -411,6 +445,44 @@ mod tests {
                 Use::Touch => store.touch(id, at).await.unwrap(),
             }
         }
+    }
+
+    #[tokio::test]
+    async fn its_size_and_evictions_are_reported() {
+        let recorder = LocalRecorder::install();
+        let clock = ManualClock::new();
+        let store = store(2, &clock);
+        let expires = clock.now() + HOUR;
+        // (Read right after the call that set them: a read resets what it reads.)
+        let gauges = |sessions: f64, bytes: f64| {
+            let gauges = recorder.gauges();
+            assert_eq!(gauges["sessionkit.memory.sessions"], sessions);
+            assert_eq!(gauges["sessionkit.memory.size"], bytes);
+        };
+        let first = Id::random();
+        store.create(&first, b"abc", expires).await.unwrap();
+        gauges(1.0, 3.0);
+        let second = Id::random();
+        store.create(&second, b"12345", expires).await.unwrap();
+        gauges(2.0, 8.0);
+        let v = version(&store, &second).await;
+        store.save(&second, b"1", expires, v).await.unwrap();
+        gauges(2.0, 4.0);
+        assert_eq!(recorder.counter("sessionkit.memory.evicted", &[]), 0);
+        store.create(&Id::random(), b"xy", expires).await.unwrap();
+        gauges(2.0, 3.0);
+        assert_eq!(recorder.counter("sessionkit.memory.evicted", &[]), 1);
+        store.delete(&second).await.unwrap();
+        gauges(1.0, 2.0);
+        clock.advance(2 * HOUR);
+        assert_eq!(store.delete_expired().await.unwrap(), 1);
+        gauges(0.0, 0.0);
+        assert_eq!(
+            recorder.counter("sessionkit.memory.evicted", &[]),
+            1,
+            "expiry is not eviction"
+        );
+        assert_consistent(&store);
     }
 
     #[test]

@@ -191,6 +191,14 @@ pub trait SessionStore: Send + Sync + Debug {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
+
+    /// A short, stable name of the backend, for metric labels and traces: `"memory"`,
+    /// `"redis"`, `"memcached"`, `"postgres"`, `"mysql"` or `"sqlite"` for sessionkit's
+    /// stores. The default, `"custom"`, is right for a store that does not say; a decorator
+    /// (a store wrapping another) returns the name of the store it wraps.
+    fn backend(&self) -> &'static str {
+        "custom"
+    }
 }
 
 /// A store that must remove expired records itself (SQL tables, the memory store), unlike
@@ -243,6 +251,10 @@ macro_rules! forward_session_store {
 
             fn user_index(&self) -> Option<&dyn UserIndex> {
                 (**self).user_index()
+            }
+
+            fn backend(&self) -> &'static str {
+                (**self).backend()
             }
         }
 

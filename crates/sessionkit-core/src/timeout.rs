@@ -80,6 +80,10 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
         Some(self.timeout)
     }
 
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
     fn user_index(&self) -> Option<&dyn UserIndex> {
         // Only when the inner store has one, and then through the bounds below.
         self.inner.user_index().map(|_| self as &dyn UserIndex)

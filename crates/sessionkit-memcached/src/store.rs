@@ -313,6 +313,10 @@ impl SessionStore for MemcachedStore {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
     }
+
+    fn backend(&self) -> &'static str {
+        "memcached"
+    }
 }
 
 impl fmt::Debug for MemcachedStoreBuilder {

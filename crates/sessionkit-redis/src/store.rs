@@ -475,6 +475,11 @@ impl SessionStore for RedisStore {
         Some(self.timeout)
     }
 
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+}
+
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
     }

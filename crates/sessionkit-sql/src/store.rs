@@ -368,6 +368,10 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
     }
+
+    fn backend(&self) -> &'static str {
+        D::NAME
+    }
 }
 
 impl<D: Dialect> fmt::Debug for SqlStore<D> {

@@ -11,9 +11,13 @@
 //!   have wiped out.
 //! - `None`: no cookie.
 
-use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent};
+use tracing::Instrument as _;
+use tracing::field::{Empty, debug};
+
+use crate::lifecycle::shared::{Happened, Shared, is_effectively_empty, is_permanent, user_in};
 use crate::lifecycle::state::{Leaving, Loaded};
 use crate::lifecycle::{Action, Outcome, users};
+use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
 use crate::{DynSessionStore, Error, Id, SessionData, Version};
 
 /// How often `create` is retried with a fresh id after a collision (2^-256 odds each).
@@ -28,10 +32,39 @@ const MERGE_ATTEMPTS: usize = 5;
 /// With a cap on sessions per user, a request that binds its session to a user it was not
 /// bound to (a login) revokes that user's oldest sessions beyond the cap once its own write
 /// has succeeded.
+///
+/// Runs in a `sessionkit.finish` span (debug level) that records the action taken, the
+/// merge attempts made, or the error; the store calls nest in it.
 pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Outcome, Error> {
     let Some(state) = state else {
         return Ok(Outcome::untouched());
     };
+    let span = tracing::debug_span!(
+        "sessionkit.finish",
+        action = Empty,
+        merge_attempts = Empty,
+        error = Empty,
+    );
+    let result = if span.is_disabled() {
+        settle_loaded(shared, state).await
+    } else {
+        settle_loaded(shared, state).instrument(span.clone()).await
+    };
+    match &result {
+        Ok(outcome) => {
+            span.record("action", debug(outcome.action));
+            if outcome.action == Action::Gone {
+                telemetry::count(&keys::SESSION_GONE);
+            }
+        }
+        Err(error) => {
+            span.record("error", telemetry::kind_name(error.kind()));
+        }
+    }
+    result
+}
+
+async fn settle_loaded(shared: &Shared, state: Loaded) -> Result<Outcome, Error> {
     let user = shared.user_of(&state.data);
     let login = user.is_some() && user != state.user;
     let (outcome, live) = write(shared, state, user.as_deref()).await?;
@@ -56,8 +89,10 @@ async fn write(
         mut data,
         leaving,
         refreshed_on_load,
-        ..
+        user: loaded_user,
     } = state;
+    // The user whose session a logout ends, for its event.
+    let logged_out = move || loaded_user;
     let empty = is_effectively_empty(&data);
     match (leaving, stored) {
         (
@@ -76,12 +111,17 @@ async fn write(
                 Some(shared.encode(&mut data)?)
             };
             let was_live = destroy(shared, &old, version).await?;
+            if was_live {
+                shared.report(Happened::Destroyed, &old, logged_out);
+            }
             match payload {
                 // The rest of the old data must not outlive a session that someone else
                 // ended meanwhile.
                 Some(_) if keeps_data && !was_live => done(Action::Gone, None),
+                // What the request wrote after the logout starts a new session.
                 Some(payload) => {
                     let id = create(shared, id, &payload, &data, user).await?;
+                    report_new(shared, Happened::Created, &id, &data);
                     written(Action::Cycled, shared.set_cookie(&id, &data), id)
                 }
                 None => done(Action::Deleted, Some(shared.removal_cookie())),
@@ -90,6 +130,7 @@ async fn write(
         // Rotated, then emptied key by key: a logout.
         (Some(Leaving::Cycle { id: old, .. }), _) if empty => {
             shared.delete(&old).await?;
+            shared.report(Happened::Destroyed, &old, logged_out);
             done(Action::Deleted, Some(shared.removal_cookie()))
         }
         (Some(Leaving::Cycle { id: old, version }), _) => {
@@ -100,17 +141,25 @@ async fn write(
         (None, None) => {
             let payload = shared.encode(&mut data)?;
             let id = create(shared, id, &payload, &data, user).await?;
+            report_new(shared, Happened::Created, &id, &data);
             written(Action::Created, shared.set_cookie(&id, &data), id)
         }
         // A stored session emptied by this request: logout.
         (None, Some(_)) if empty && data.is_modified() => {
             shared.delete(&id).await?;
+            shared.report(Happened::Destroyed, &id, logged_out);
             done(Action::Deleted, Some(shared.removal_cookie()))
         }
         (None, Some(version)) if data.is_modified() => {
             match save(shared, &id, &mut data, version, user).await? {
-                Saved::First => written(Action::Saved, shared.set_cookie(&id, &data), id),
-                Saved::Merged => written(Action::Merged, shared.set_cookie(&id, &data), id),
+                Saved::First => {
+                    telemetry::count(&keys::SESSION_SAVED);
+                    written(Action::Saved, shared.set_cookie(&id, &data), id)
+                }
+                Saved::Merged => {
+                    telemetry::count(&keys::SESSION_MERGED);
+                    written(Action::Merged, shared.set_cookie(&id, &data), id)
+                }
                 Saved::Gone => done(Action::Gone, None),
             }
         }
@@ -119,6 +168,11 @@ async fn write(
             None,
         )),
     }
+}
+
+/// Reports that `data`, now stored under `id`, was created or moved there.
+fn report_new(shared: &Shared, happened: Happened, id: &Id, data: &SessionData) {
+    shared.report(happened, id, || user_in(data, &shared.config.user_key));
 }
 
 /// An outcome that wrote no session.
@@ -176,8 +230,11 @@ async fn create(
     data: &SessionData,
     user: Option<&str>,
 ) -> Result<Id, Error> {
-    for _ in 0..CREATE_ATTEMPTS {
-        match shared.create(&id, payload, shared.expiry(data), user).await {
+    for attempt in 1..=CREATE_ATTEMPTS {
+        match shared
+            .create(&id, payload, shared.expiry(data), user, attempt)
+            .await
+        {
             Ok(()) => return Ok(id),
             Err(e) if e.is_collision() => id = Id::random(),
             Err(e) => return Err(e),
@@ -189,7 +246,7 @@ async fn create(
 /// Deletes the record a logout leaves behind, whatever its version now (a logout always
 /// wins); returns whether it was still live.
 async fn destroy(shared: &Shared, id: &Id, version: Version) -> Result<bool, Error> {
-    match shared.delete_if(id, version).await {
+    match shared.delete_if(id, version, 1).await {
         Ok(()) => Ok(true),
         Err(e) if e.is_conflict() => shared.delete(id).await.map(|()| true),
         Err(e) if e.is_gone() => Ok(false),
@@ -209,13 +266,18 @@ async fn cycle(
     mut version: Version,
     user: Option<&str>,
 ) -> Result<(Outcome, Option<Id>), Error> {
-    for _ in 0..MERGE_ATTEMPTS {
+    for attempt in 1..=MERGE_ATTEMPTS {
+        tracing::Span::current().record("merge_attempts", attempt);
         let payload = shared.encode(&mut data)?;
         id = create(shared, id, &payload, &data, user).await?;
-        let new = Unconfirmed::new(&shared.store, shared.store_id(&id));
-        match shared.delete_if(&old, version).await {
+        let new = Unconfirmed::new(shared, shared.store_id(&id));
+        match shared.delete_if(&old, version, attempt).await {
             Ok(()) => {
                 new.confirm();
+                if attempt > 1 {
+                    telemetry::count(&keys::SESSION_MERGED);
+                }
+                report_new(shared, Happened::Rotated { from: old }, &id, &data);
                 return written(Action::Cycled, shared.set_cookie(&id, &data), id);
             }
             Err(e) => {
@@ -228,19 +290,24 @@ async fn cycle(
                 }
             }
         }
-        let Some(current) = reload(shared, &old).await? else {
+        let Some(current) = reload(shared, &old, attempt).await? else {
             return done(Action::Gone, None);
         };
         (data, version) = (data.rebase(current.0), current.1);
         id = Id::random();
     }
+    telemetry::count(&keys::SESSION_MERGE_GIVEN_UP);
     Err(Error::Conflict)
 }
 
 /// The current data and version of `id`; `None` when it is gone or no longer decodes (a
 /// corrupt record is treated as on load: no session, a warning).
-async fn reload(shared: &Shared, id: &Id) -> Result<Option<(SessionData, Version)>, Error> {
-    let Some(record) = shared.load(id).await? else {
+async fn reload(
+    shared: &Shared,
+    id: &Id,
+    attempt: usize,
+) -> Result<Option<(SessionData, Version)>, Error> {
+    let Some(record) = shared.load(id, attempt).await? else {
         return Ok(None);
     };
     Ok(shared
@@ -266,17 +333,18 @@ async fn save(
     mut version: Version,
     user: Option<&str>,
 ) -> Result<Saved, Error> {
-    for attempt in 0..MERGE_ATTEMPTS {
+    for attempt in 1..=MERGE_ATTEMPTS {
+        tracing::Span::current().record("merge_attempts", attempt);
         let payload = shared.encode(data)?;
         match shared
-            .save(id, &payload, shared.expiry(data), version, user)
+            .save(id, &payload, shared.expiry(data), version, user, attempt)
             .await
         {
-            Ok(()) if attempt == 0 => return Ok(Saved::First),
+            Ok(()) if attempt == 1 => return Ok(Saved::First),
             Ok(()) => return Ok(Saved::Merged),
             Err(e) if e.is_gone() => return Ok(Saved::Gone),
             Err(e) if e.is_conflict() => {
-                let Some((current, current_version)) = reload(shared, id).await? else {
+                let Some((current, current_version)) = reload(shared, id, attempt).await? else {
                     return Ok(Saved::Gone);
                 };
                 *data = std::mem::take(data).rebase(current);
@@ -285,6 +353,7 @@ async fn save(
             Err(e) => return Err(e),
         }
     }
+    telemetry::count(&keys::SESSION_MERGE_GIVEN_UP);
     Err(Error::Conflict)
 }
 
@@ -295,13 +364,15 @@ async fn save(
 /// cancelled rotation never leaves two live records.
 struct Unconfirmed {
     store: DynSessionStore,
+    calls: StoreCalls,
     id: Option<Id>,
 }
 
 impl Unconfirmed {
-    fn new(store: &DynSessionStore, id: Id) -> Self {
+    fn new(shared: &Shared, id: Id) -> Self {
         Self {
-            store: DynSessionStore::clone(store),
+            store: DynSessionStore::clone(&shared.store),
+            calls: shared.calls.clone(),
             id: Some(id),
         }
     }
@@ -312,7 +383,12 @@ impl Unconfirmed {
 
     async fn discard(mut self) {
         if let Some(id) = self.id {
-            if let Err(error) = self.store.delete(&id).await {
+            let delete = self.store.delete(&id);
+            if let Err(error) = self
+                .calls
+                .run(Call::on(Operation::Delete, &id), delete)
+                .await
+            {
                 // Its id was never sent to anybody: it expires unseen.
                 tracing::warn!(session = ?id, %error, "could not delete the record of a rotation that was given up");
             }
@@ -327,8 +403,10 @@ impl Drop for Unconfirmed {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let store = DynSessionStore::clone(&self.store);
+                let calls = self.calls.clone();
                 runtime.spawn(async move {
-                    if let Err(error) = store.delete(&id).await {
+                    let delete = store.delete(&id);
+                    if let Err(error) = calls.run(Call::on(Operation::Delete, &id), delete).await {
                         tracing::warn!(session = ?id, %error, "could not delete the record of a cancelled rotation");
                     }
                 });

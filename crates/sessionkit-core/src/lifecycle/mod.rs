@@ -2,6 +2,8 @@
 //! [`Session`], and after the handler, to one store call and the `Set-Cookie` to send.
 
 mod error_response;
+#[cfg(test)]
+mod events_tests;
 mod finish;
 mod headers;
 mod outcome;

@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::lifecycle::shared::{Shared, is_effectively_empty, is_permanent, is_reserved, user_in};
+use crate::lifecycle::shared::{
+    Happened, Shared, is_effectively_empty, is_permanent, is_reserved, user_in,
+};
 use crate::lifecycle::state::Loaded;
 use crate::lifecycle::{PERMANENT_KEY, UserSession, users};
 use crate::{Error, Id, SessionData};
@@ -324,7 +326,7 @@ impl Session {
             let record = if refreshed_on_load {
                 shared.load_and_touch(&id, expiry).await?
             } else {
-                shared.load(&id).await?
+                shared.load(&id, 1).await?
             };
             if let Some(record) = record
                 && let Some(data) = shared.decode_or_warn(&id, record.payload())
@@ -333,7 +335,7 @@ impl Session {
                     return Ok(Loaded {
                         id,
                         stored: Some(record.version()),
-                        user: shared.user_of(&data),
+                        user: shared.named_user(&data),
                         data,
                         leaving: None,
                         refreshed_on_load,
@@ -342,6 +344,9 @@ impl Session {
                 // Past its absolute lifetime: gone, whatever its activity.
                 tracing::debug!(session = ?id, "session reached SESSION_ABSOLUTE_LIFETIME");
                 shared.delete(&id).await?;
+                shared.report(Happened::Expired, &id, || {
+                    user_in(&data, &shared.config.user_key)
+                });
             }
         }
         // No valid cookie, or an unknown, expired or unreadable session: a fresh one under a

@@ -4,12 +4,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::cookies::SessionCookies;
+use crate::events::EventBus;
 use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::session::Session;
 use crate::lifecycle::shared::Shared;
 use crate::lifecycle::{Outcome, UserSession, finish, users};
+use crate::telemetry::{self, StoreCalls};
 use crate::{
-    ConfigKey, DynClock, DynSessionStore, Error, Id, SessionConfig, SystemClock, TimeoutStore,
+    ConfigKey, DynClock, DynSessionStore, Error, Id, SessionConfig, SessionEvents, SystemClock,
+    TimeoutStore,
 };
 
 /// The request lifecycle shared by all requests: the store (every call bounded by the
@@ -86,11 +89,14 @@ impl Sessions {
         } else {
             Arc::new(TimeoutStore::new(store, config.store_timeout))
         };
+        telemetry::describe();
         Ok(Self {
             shared: Arc::new(Shared {
+                calls: StoreCalls::new(store.backend()),
                 store,
                 cookies: SessionCookies::new(&config),
                 refreshes: Refreshes::new(config.effective_refresh_step()),
+                events: EventBus::default(),
                 config,
                 clock,
             }),
@@ -175,9 +181,44 @@ impl Sessions {
         users::revoke_one(&self.shared, user, hint).await
     }
 
+    /// Subscribes to lifecycle events, for an audit log: every session created, rotated,
+    /// destroyed (logout), revoked or expired from now on, by every request and job of
+    /// these sessions and their clones (an adapter's `sessions()` included), with its hint,
+    /// its user and the time. The channel holds up to `capacity` events (at least 1);
+    /// a request never waits for a subscriber: when the channel is full the event is
+    /// dropped and counted ([`SessionEvents::dropped`]). Each call is a subscription of
+    /// its own.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sessionkit_core::{MemoryStore, SessionConfig, SessionEventKind, Sessions};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let sessions = Sessions::new(Arc::new(MemoryStore::new()), SessionConfig::default())?;
+    /// let mut events = sessions.subscribe(1024);
+    ///
+    /// let session = sessions.start([]);
+    /// session.insert("_user_id", "ada").await?;
+    /// sessions.finish(&session).await?;
+    ///
+    /// let event = events.recv().await.unwrap();
+    /// assert_eq!(event.kind, SessionEventKind::Created);
+    /// assert_eq!(event.user.as_deref(), Some("ada"));
+    /// # Ok::<(), sessionkit_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn subscribe(&self, capacity: usize) -> SessionEvents {
+        self.shared.events.subscribe(capacity)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SessionConfig {
         &self.shared.config
+    }
+
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 }
 

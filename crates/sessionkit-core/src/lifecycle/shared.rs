@@ -9,11 +9,13 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cookies::SessionCookies;
+use crate::events::EventBus;
 use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
+use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
 use crate::{
-    DynClock, DynSessionStore, Error, Id, Record, SessionConfig, SessionData, Timestamp, UserIndex,
-    Version,
+    DynClock, DynSessionStore, Error, Id, IndexedRecord, Record, SessionConfig, SessionData,
+    SessionEvent, SessionEventKind, Timestamp, UserIndex, Version,
 };
 
 pub(crate) struct Shared {
@@ -25,11 +27,17 @@ pub(crate) struct Shared {
     pub(crate) clock: DynClock,
     /// When this process last moved each session's expiry (`SESSION_REFRESH_STEP`).
     pub(crate) refreshes: Refreshes,
+    /// Spans and metrics of the store calls.
+    pub(crate) calls: StoreCalls,
+    /// The application's subscribers to lifecycle events.
+    pub(crate) events: EventBus,
 }
 
 /// Store calls. Every call from the lifecycle goes through these, so the id given is
-/// always turned into the id the store keeps ([`Shared::store_id`]) and, with the user
-/// index on, every write carries the session's user.
+/// always turned into the id the store keeps ([`Shared::store_id`]), with the user index
+/// on every write carries the session's user, and every call is reported (a span, its
+/// duration, its failures: [`StoreCalls`]). `attempt` counts the tries of a loop (a
+/// merge, a collision), from 1.
 impl Shared {
     /// The id the store keeps for `id`: its SHA-256 with `SESSION_HASH_IDS`, else itself.
     pub(crate) fn store_id(&self, id: &Id) -> Id {
@@ -55,8 +63,10 @@ impl Shared {
         self.config.refresh_each_request && !self.config.permanent && self.index().is_none()
     }
 
-    pub(crate) async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
-        self.store.load(&self.store_id(id)).await
+    pub(crate) async fn load(&self, id: &Id, attempt: usize) -> Result<Option<Record>, Error> {
+        let key = self.store_id(id);
+        let call = Call::on(Operation::Load, &key).attempt(attempt);
+        self.calls.run(call, self.store.load(&key)).await
     }
 
     pub(crate) async fn load_and_touch(
@@ -64,9 +74,11 @@ impl Shared {
         id: &Id,
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
+        let key = self.store_id(id);
+        let call = Call::on(Operation::LoadAndTouch, &key);
         let record = self
-            .store
-            .load_and_touch(&self.store_id(id), expires_at)
+            .calls
+            .run(call, self.store.load_and_touch(&key, expires_at))
             .await?;
         if record.is_some() {
             self.refreshes.note(id, expires_at);
@@ -80,11 +92,23 @@ impl Shared {
         payload: &[u8],
         expires_at: SystemTime,
         user: Option<&str>,
+        attempt: usize,
     ) -> Result<(), Error> {
         let key = self.store_id(id);
+        let call = Call::on(Operation::Create, &key)
+            .writing(payload.len())
+            .attempt(attempt);
         match self.index() {
-            Some(index) => index.create_for(&key, payload, expires_at, user).await,
-            None => self.store.create(&key, payload, expires_at).await,
+            Some(index) => {
+                self.calls
+                    .run(call, index.create_for(&key, payload, expires_at, user))
+                    .await
+            }
+            None => {
+                self.calls
+                    .run(call, self.store.create(&key, payload, expires_at))
+                    .await
+            }
         }?;
         self.refreshes.note(id, expires_at);
         Ok(())
@@ -97,15 +121,21 @@ impl Shared {
         expires_at: SystemTime,
         expected: Version,
         user: Option<&str>,
+        attempt: usize,
     ) -> Result<(), Error> {
         let key = self.store_id(id);
+        let call = Call::on(Operation::Save, &key)
+            .writing(payload.len())
+            .attempt(attempt);
         match self.index() {
             Some(index) => {
-                index
-                    .save_for(&key, payload, expires_at, expected, user)
-                    .await
+                let save = index.save_for(&key, payload, expires_at, expected, user);
+                self.calls.run(call, save).await
             }
-            None => self.store.save(&key, payload, expires_at, expected).await,
+            None => {
+                let save = self.store.save(&key, payload, expires_at, expected);
+                self.calls.run(call, save).await
+            }
         }?;
         self.refreshes.note(id, expires_at);
         Ok(())
@@ -118,9 +148,18 @@ impl Shared {
         user: Option<&str>,
     ) -> Result<(), Error> {
         let key = self.store_id(id);
+        let call = Call::on(Operation::Touch, &key);
         match self.index() {
-            Some(index) => index.touch_for(&key, expires_at, user).await,
-            None => self.store.touch(&key, expires_at).await,
+            Some(index) => {
+                self.calls
+                    .run(call, index.touch_for(&key, expires_at, user))
+                    .await
+            }
+            None => {
+                self.calls
+                    .run(call, self.store.touch(&key, expires_at))
+                    .await
+            }
         }?;
         self.refreshes.note(id, expires_at);
         Ok(())
@@ -128,12 +167,125 @@ impl Shared {
 
     pub(crate) async fn delete(&self, id: &Id) -> Result<(), Error> {
         self.refreshes.forget(id);
-        self.store.delete(&self.store_id(id)).await
+        self.delete_stored(&self.store_id(id)).await
     }
 
-    pub(crate) async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
+    /// Deletes the record the store keeps under `key` (an id already turned into the
+    /// store's, as the user index lists them).
+    pub(crate) async fn delete_stored(&self, key: &Id) -> Result<(), Error> {
+        let call = Call::on(Operation::Delete, key);
+        self.calls.run(call, self.store.delete(key)).await
+    }
+
+    pub(crate) async fn delete_if(
+        &self,
+        id: &Id,
+        expected: Version,
+        attempt: usize,
+    ) -> Result<(), Error> {
         self.refreshes.forget(id);
-        self.store.delete_if(&self.store_id(id), expected).await
+        let key = self.store_id(id);
+        let call = Call::on(Operation::DeleteIf, &key).attempt(attempt);
+        self.calls
+            .run(call, self.store.delete_if(&key, expected))
+            .await
+    }
+
+    /// The records the index binds to `user`.
+    pub(crate) async fn sessions_of(
+        &self,
+        index: &dyn UserIndex,
+        user: &str,
+    ) -> Result<Vec<IndexedRecord>, Error> {
+        let call = Call {
+            operation: Operation::SessionsOf,
+            key: None,
+            size: None,
+            attempt: 1,
+        };
+        self.calls.run(call, index.sessions_of(user)).await
+    }
+
+    /// Drops the index entry binding `key` (a store id) to `user`.
+    pub(crate) async fn unindex(
+        &self,
+        index: &dyn UserIndex,
+        user: &str,
+        key: &Id,
+    ) -> Result<(), Error> {
+        let call = Call::on(Operation::Unindex, key);
+        self.calls.run(call, index.unindex(user, key)).await
+    }
+}
+
+/// Something that happened to a session, before it becomes a metric and an event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Happened {
+    Created,
+    /// Moved from the session under `from` (a cookie id).
+    Rotated {
+        from: Id,
+    },
+    Destroyed,
+    Expired,
+}
+
+/// Lifecycle events: each one moves its counter and, when anybody subscribed, reaches the
+/// subscribers.
+impl Shared {
+    /// Reports that `happened` to the session under `id` (a cookie id); `user` says whose
+    /// it is, asked only when there are subscribers.
+    pub(crate) fn report(
+        &self,
+        happened: Happened,
+        id: &Id,
+        user: impl FnOnce() -> Option<String>,
+    ) {
+        telemetry::count(match happened {
+            Happened::Created => &keys::SESSION_CREATED,
+            Happened::Rotated { .. } => &keys::SESSION_ROTATED,
+            Happened::Destroyed => &keys::SESSION_DELETED,
+            Happened::Expired => &keys::SESSION_EXPIRED,
+        });
+        if !self.events.is_active() {
+            return;
+        }
+        let kind = match happened {
+            Happened::Created => SessionEventKind::Created,
+            Happened::Rotated { from } => SessionEventKind::Rotated {
+                previous: self.store_id(&from).hint(),
+            },
+            Happened::Destroyed => SessionEventKind::Destroyed,
+            Happened::Expired => SessionEventKind::Expired,
+        };
+        self.publish(kind, &self.store_id(id), user());
+    }
+
+    /// Reports the revocation of `user`'s session kept under `key` (a store id).
+    pub(crate) fn report_revoked(&self, key: &Id, user: &str) {
+        telemetry::count(&keys::SESSION_REVOKED);
+        if self.events.is_active() {
+            self.publish(SessionEventKind::Revoked, key, Some(user.to_owned()));
+        }
+    }
+
+    fn publish(&self, kind: SessionEventKind, key: &Id, user: Option<String>) {
+        self.events.publish(&SessionEvent {
+            kind,
+            hint: key.hint(),
+            user,
+            at: self.now(),
+        });
+    }
+
+    /// The user `data` names for events and the user index: the value of
+    /// `SESSION_USER_KEY`, when either wants it.
+    pub(crate) fn named_user(&self, data: &SessionData) -> Option<String> {
+        if self.index().is_some() || self.events.is_active() {
+            user_in(data, &self.config.user_key)
+        } else {
+            None
+        }
     }
 }
 
@@ -198,6 +350,7 @@ impl Shared {
     /// does not decode is logged and treated as no session; the record is left alone.
     pub(crate) fn decode_or_warn(&self, id: &Id, payload: &Bytes) -> Option<SessionData> {
         if payload.len() > self.config.max_size {
+            telemetry::count(&keys::SESSION_UNREADABLE_TOO_LARGE);
             tracing::warn!(
                 session = ?id,
                 size = payload.len(),
@@ -209,6 +362,7 @@ impl Shared {
         match self.config.codec.decode(payload) {
             Ok(data) => Some(data),
             Err(error) => {
+                telemetry::count(&keys::SESSION_UNREADABLE_DECODE);
                 tracing::warn!(
                     session = ?id,
                     error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),

@@ -13,8 +13,11 @@ pub(crate) struct Loaded {
     pub(crate) data: SessionData,
     /// The record this request moves away from, if it does.
     pub(crate) leaving: Option<Leaving>,
-    /// The user the stored record was bound to when it loaded (with the user index on),
-    /// to tell a login at the end of the request.
+    /// The user the stored record named when it loaded (with the user index on, or with
+    /// subscribers to events: [`Shared::named_user`]), to tell a login at the end of the
+    /// request and whose session a logout ends.
+    ///
+    /// [`Shared::named_user`]: crate::lifecycle::shared::Shared::named_user
     pub(crate) user: Option<String>,
     /// Whether the load itself moved the expiry (a browser session's folded refresh).
     pub(crate) refreshed_on_load: bool,

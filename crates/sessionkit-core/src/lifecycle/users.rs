@@ -65,13 +65,13 @@ pub(crate) async fn list(
         record,
         expires_at,
         ..
-    } in index.sessions_of(user).await?
+    } in shared.sessions_of(index, user).await?
     {
         let Some(data) = shared.decode_or_warn(&id, record.payload()) else {
             continue;
         };
         if user_in(&data, &shared.config.user_key).as_deref() != Some(user) {
-            index.unindex(user, &id).await?;
+            shared.unindex(index, user, &id).await?;
             continue;
         }
         let created_at = created_at(&data);
@@ -114,7 +114,7 @@ pub(crate) async fn revoke_all(shared: &Shared, user: &str, keep: &[Id]) -> Resu
             return Ok(revoked);
         }
         for id in &targets {
-            shared.store.delete(id).await?;
+            revoke(shared, user, id).await?;
         }
         revoked += targets.len();
     }
@@ -135,7 +135,7 @@ pub(crate) async fn revoke_one(shared: &Shared, user: &str, hint: &str) -> Resul
         .map(|s| s.store_id)
         .collect::<Vec<_>>();
     for id in &found {
-        shared.store.delete(id).await?;
+        revoke(shared, user, id).await?;
     }
     Ok(!found.is_empty())
 }
@@ -153,7 +153,14 @@ pub(crate) async fn enforce_cap(
     let excess = sessions.len().saturating_sub(cap.get());
     for session in sessions.iter().filter(|s| !s.current).take(excess) {
         tracing::debug!(hint = %session.hint, "revoking a session over SESSION_MAX_PER_USER");
-        shared.store.delete(&session.store_id).await?;
+        revoke(shared, user, &session.store_id).await?;
     }
+    Ok(())
+}
+
+/// Deletes `user`'s session kept under `key` (a store id), and reports it.
+async fn revoke(shared: &Shared, user: &str, key: &Id) -> Result<(), Error> {
+    shared.delete_stored(key).await?;
+    shared.report_revoked(key, user);
     Ok(())
 }

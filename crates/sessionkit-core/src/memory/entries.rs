@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use hashlink::LinkedHashMap;
 
-use crate::Id;
+use crate::{Id, telemetry};
 
 /// How many expired entries an insert removes before it adds its own, oldest expiry first.
 /// More than one, so a backlog shrinks while new sessions keep coming.
@@ -35,6 +35,8 @@ pub(super) struct Entries {
     /// The ids of the entries bound to each user; a user with none has no set.
     by_user: HashMap<String, HashSet<Id>>,
     max: NonZeroUsize,
+    /// The sum of the entries' payload sizes.
+    payload_bytes: usize,
 }
 
 impl Entries {
@@ -44,6 +46,7 @@ impl Entries {
             by_expiry: BTreeSet::new(),
             by_user: HashMap::new(),
             max,
+            payload_bytes: 0,
         }
     }
 
@@ -53,6 +56,11 @@ impl Entries {
 
     pub(super) fn max(&self) -> NonZeroUsize {
         self.max
+    }
+
+    /// The sum of the entries' payload sizes, in bytes.
+    pub(super) fn payload_bytes(&self) -> usize {
+        self.payload_bytes
     }
 
     /// The live entry under `id`, now the most recently used; an expired one is removed
@@ -76,6 +84,7 @@ impl Entries {
             self.evict_least_recently_used();
         }
         self.by_expiry.insert((entry.expires_at, id));
+        self.payload_bytes += entry.payload.len();
         if let Some(user) = &entry.user {
             self.by_user.entry(user.clone()).or_default().insert(id);
         }
@@ -125,6 +134,7 @@ impl Entries {
     ) {
         self.set_expiry(id, expires_at);
         if let Some(entry) = self.by_id.get_mut(id) {
+            self.payload_bytes = self.payload_bytes - entry.payload.len() + payload.len();
             entry.payload = payload;
             entry.version = version;
         }
@@ -134,6 +144,7 @@ impl Entries {
     pub(super) fn remove(&mut self, id: &Id) -> bool {
         match self.by_id.remove(id) {
             Some(entry) => {
+                self.payload_bytes -= entry.payload.len();
                 unbind(&mut self.by_user, id, entry.user.as_deref());
                 self.by_expiry.remove(&(entry.expires_at, *id))
             }
@@ -150,6 +161,7 @@ impl Entries {
                 Some(&(expires_at, id)) if expires_at <= now => {
                     self.by_expiry.pop_first();
                     if let Some(entry) = self.by_id.remove(&id) {
+                        self.payload_bytes -= entry.payload.len();
                         unbind(&mut self.by_user, &id, entry.user.as_deref());
                     }
                     removed += 1;
@@ -163,7 +175,9 @@ impl Entries {
     fn evict_least_recently_used(&mut self) {
         if let Some((id, entry)) = self.by_id.pop_front() {
             self.by_expiry.remove(&(entry.expires_at, id));
+            self.payload_bytes -= entry.payload.len();
             unbind(&mut self.by_user, &id, entry.user.as_deref());
+            telemetry::count(&telemetry::keys::MEMORY_EVICTED);
             tracing::debug!(
                 max_sessions = self.max.get(),
                 "memory store full: evicted the least recently used session"
@@ -179,6 +193,8 @@ impl Entries {
         let bound: usize = self.by_user.values().map(HashSet::len).sum();
         let with_user = self.by_id.values().filter(|e| e.user.is_some()).count();
         assert_eq!(bound, with_user, "user index out of step");
+        let bytes: usize = self.by_id.values().map(|e| e.payload.len()).sum();
+        assert_eq!(bytes, self.payload_bytes, "payload size out of step");
         assert!(
             self.by_user.values().all(|ids| !ids.is_empty()),
             "empty user set kept"
