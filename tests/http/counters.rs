@@ -354,7 +354,7 @@ pub(crate) async fn store_calls_are_timed_by_backend_operation_and_outcome(ctx: 
     let app = ctx.app().await;
     let backend = match ctx.backend {
         Backend::Memory => "memory",
-        Backend::Redis | Backend::RedisCluster => "redis",
+        Backend::Redis | Backend::RedisCluster | Backend::RedisWithoutNearCache => "redis",
         Backend::Memcached => "memcached",
         Backend::Postgres => "postgres",
         Backend::MySql => "mysql",

@@ -40,7 +40,7 @@ async fn scenario(app: &TestApp) -> (Vec<Id>, String) {
 fn backend_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Memory => "memory",
-        Backend::Redis | Backend::RedisCluster => "redis",
+        Backend::Redis | Backend::RedisCluster | Backend::RedisWithoutNearCache => "redis",
         Backend::Memcached => "memcached",
         Backend::Postgres => "postgres",
         Backend::MySql => "mysql",

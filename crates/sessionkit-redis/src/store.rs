@@ -478,7 +478,6 @@ impl SessionStore for RedisStore {
     fn backend(&self) -> &'static str {
         "redis"
     }
-}
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
