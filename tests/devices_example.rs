@@ -6,13 +6,12 @@
 #[path = "../examples/devices.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod example;
+mod oneshot;
 
 use axum::Router;
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use http::StatusCode;
+use oneshot::{Reply, send};
 use sessionkit::Config;
-use tower::ServiceExt;
 
 async fn router() -> Router {
     let config = Config::builder()
@@ -20,38 +19,6 @@ async fn router() -> Router {
         .build()
         .unwrap();
     example::app(sessionkit::axum::layer(&config).await.unwrap())
-}
-
-struct Reply {
-    status: StatusCode,
-    cookie: Option<String>,
-    body: String,
-}
-
-async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>, form: &str) -> Reply {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    if !form.is_empty() {
-        request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(form.to_owned())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        cookie,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
 }
 
 /// Logs in from a new device; returns its cookie.

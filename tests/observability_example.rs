@@ -7,45 +7,12 @@
 #[path = "../examples/observability.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod example;
+mod oneshot;
 
 use axum::Router;
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use http::StatusCode;
+use oneshot::send;
 use sessionkit::{Config, SessionEventKind};
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    cookie: Option<String>,
-    body: String,
-}
-
-async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>, form: &str) -> Reply {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    if !form.is_empty() {
-        request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(form.to_owned())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        cookie,
-        body: String::from_utf8(body.to_vec()).unwrap(),
-    }
-}
 
 /// The value of the sample `series` (name and labels, exactly as rendered) in `scrape`.
 fn value(scrape: &str, series: &str) -> f64 {

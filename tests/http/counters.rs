@@ -3,105 +3,13 @@
 //! test's thread (the suite runs each case on a current-thread runtime), so the counts
 //! are this test's alone.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use metrics::LocalRecorderGuard;
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use sessionkit::Id;
+use sessionkit_testkit::MetricsRecorder as Recorder;
 
 use crate::support::{Backend, Ctx};
-
-/// A metric's name and its labels, sorted.
-type Key = (String, Vec<(String, String)>);
-
-/// A metrics recorder for the test's thread, read back by name and labels.
-pub(crate) struct Recorder {
-    snapshotter: Snapshotter,
-    /// What the snapshots read so far (a snapshot resets what it reads).
-    counters: RefCell<HashMap<Key, u64>>,
-    histograms: RefCell<HashMap<Key, Vec<f64>>>,
-    _guard: LocalRecorderGuard<'static>,
-}
-
-impl Recorder {
-    /// Records this thread's metrics until dropped.
-    pub(crate) fn install() -> Self {
-        // Leaked: the guard borrows it for the rest of the test.
-        let recorder: &'static DebuggingRecorder = Box::leak(Box::default());
-        Self {
-            snapshotter: recorder.snapshotter(),
-            counters: RefCell::default(),
-            histograms: RefCell::default(),
-            _guard: metrics::set_default_local_recorder(recorder),
-        }
-    }
-
-    fn collect(&self) {
-        for (key, _, _, value) in self.snapshotter.snapshot().into_vec() {
-            let key = key.key();
-            let key = key_of(
-                key.name(),
-                key.labels().map(|l| (l.key(), l.value())).collect(),
-            );
-            match value {
-                DebugValue::Counter(n) => *self.counters.borrow_mut().entry(key).or_default() += n,
-                DebugValue::Histogram(values) => self
-                    .histograms
-                    .borrow_mut()
-                    .entry(key)
-                    .or_default()
-                    .extend(values.into_iter().map(|v| v.into_inner())),
-                DebugValue::Gauge(_) => {}
-            }
-        }
-    }
-
-    /// The counter `name` without labels, since installation.
-    pub(crate) fn count(&self, name: &str) -> u64 {
-        self.count_with(name, &[])
-    }
-
-    /// The counter `name` with exactly `labels`, since installation.
-    pub(crate) fn count_with(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
-        self.collect();
-        let counters = self.counters.borrow();
-        counters
-            .get(&key_of(name, labels.to_vec()))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Every counter by name, labels summed over.
-    fn counts(&self) -> HashMap<String, u64> {
-        self.collect();
-        let mut totals = HashMap::new();
-        for ((name, _), n) in self.counters.borrow().iter() {
-            *totals.entry(name.clone()).or_default() += n;
-        }
-        totals
-    }
-
-    /// The values recorded into the histogram `name` with exactly `labels`.
-    pub(crate) fn histogram(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
-        self.collect();
-        let histograms = self.histograms.borrow();
-        histograms
-            .get(&key_of(name, labels.to_vec()))
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-fn key_of(name: &str, labels: Vec<(&str, &str)>) -> Key {
-    let mut labels: Vec<(String, String)> = labels
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    labels.sort();
-    (name.to_owned(), labels)
-}
 
 /// Checks one counter at each step of a scenario, and that it moved alone among the
 /// lifecycle's counters: every other one stays as it was, except those named as moving
@@ -119,7 +27,7 @@ impl<'a> Watch<'a> {
             recorder,
             counter,
             along: &[],
-            before: recorder.counts(),
+            before: recorder.counters(),
         }
     }
 
@@ -132,7 +40,7 @@ impl<'a> Watch<'a> {
     /// Asserts the counter moved by `by` since the last check; `step` says what happened.
     #[track_caller]
     fn moved(&mut self, by: u64, step: &str) {
-        let now = self.recorder.counts();
+        let now = self.recorder.counters();
         let delta = |name: &str| {
             now.get(name).copied().unwrap_or(0) - self.before.get(name).copied().unwrap_or(0)
         };
@@ -200,12 +108,20 @@ pub(crate) async fn merged_counts_a_write_merged_onto_a_concurrent_one(ctx: &Ctx
     let slow = app.spawn_get("/slow_set/b/2", &cookie);
     app.gate.entered.notified().await;
     app.get("/set/c/3", Some(&cookie)).await;
-    assert_eq!(recorder.count(SAVED), 1, "the fast write saved first");
+    assert_eq!(
+        recorder.counter(SAVED, &[]),
+        1,
+        "the fast write saved first"
+    );
     watch.moved(0, "the fast write");
     app.gate.release.notify_one();
     slow.await.unwrap();
     watch.moved(1, "the slow write, merged");
-    assert_eq!(recorder.count(SAVED), 1, "a merged write is not also saved");
+    assert_eq!(
+        recorder.counter(SAVED, &[]),
+        1,
+        "a merged write is not also saved"
+    );
     assert_eq!(app.get("/keys", Some(&cookie)).await.body, "a,b,c");
 }
 
@@ -221,7 +137,7 @@ pub(crate) async fn merge_given_up_counts_a_write_that_kept_conflicting(ctx: &Ct
     assert_eq!(response.status, 500, "Conflict after every merge attempt");
     watch.moved(1, "a write that conflicted five times");
     assert_eq!(app.store.calls("save"), 1 + 5);
-    assert_eq!(recorder.count(MERGED), 0);
+    assert_eq!(recorder.counter(MERGED, &[]), 0);
 }
 
 pub(crate) async fn gone_counts_a_write_to_a_session_ended_meanwhile(ctx: &Ctx) {
@@ -336,17 +252,14 @@ pub(crate) async fn unreadable_counts_stored_sessions_that_cannot_be_read(ctx: &
     app.store.put_raw(&corrupt, b"\xc1garbage").await;
     app.get("/get/a", Some(&format!("session={corrupt}"))).await;
     watch.moved(1, "a payload that does not decode");
-    assert_eq!(recorder.count_with(UNREADABLE, &[("reason", "decode")]), 1);
+    assert_eq!(recorder.counter(UNREADABLE, &[("reason", "decode")]), 1);
     let large = Id::random();
     let mut payload = vec![0x81, 0xa1, b'a', 0xc4, 100];
     payload.extend([0; 100]);
     app.store.put_raw(&large, &payload).await;
     app.get("/get/a", Some(&format!("session={large}"))).await;
     watch.moved(1, "a payload over SESSION_MAX_SIZE");
-    assert_eq!(
-        recorder.count_with(UNREADABLE, &[("reason", "too_large")]),
-        1
-    );
+    assert_eq!(recorder.counter(UNREADABLE, &[("reason", "too_large")]), 1);
 }
 
 pub(crate) async fn store_calls_are_timed_by_backend_operation_and_outcome(ctx: &Ctx) {
@@ -391,5 +304,5 @@ pub(crate) async fn store_calls_are_timed_by_backend_operation_and_outcome(ctx: 
     app.get("/get/a", Some(&format!("session={}", Id::random())))
         .await;
     assert_eq!(call("load", "not_found").len(), 1);
-    assert_eq!(recorder.counts().get("sessionkit.store.errors"), None);
+    assert_eq!(recorder.counters().get("sessionkit.store.errors"), None);
 }

@@ -383,9 +383,9 @@ impl ExpiredDeletion for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::test_recorder::LocalRecorder;
     use crate::{Clock, ManualClock};
     use entries::INSERT_PURGE;
+    use sessionkit_testkit::MetricsRecorder;
 
     const HOUR: Duration = Duration::from_secs(3600);
 
@@ -449,7 +449,7 @@ mod tests {
 
     #[tokio::test]
     async fn its_size_and_evictions_are_reported() {
-        let recorder = LocalRecorder::install();
+        let recorder = MetricsRecorder::install();
         let clock = ManualClock::new();
         let store = store(2, &clock);
         let expires = clock.now() + HOUR;

@@ -8,8 +8,6 @@
 //! id the store keeps).
 
 mod store_calls;
-#[cfg(test)]
-pub(crate) mod test_recorder;
 
 use metrics::{
     Key, Metadata, Unit, describe_counter, describe_gauge, describe_histogram, with_recorder,

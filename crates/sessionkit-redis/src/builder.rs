@@ -214,6 +214,7 @@ impl RedisStoreBuilder {
         let prefix: Arc<str> = prefix.into();
         let near = match (near_cache, tracking_source) {
             (Some(limits), Some(tracking_source)) => {
+                crate::telemetry::describe();
                 let cache = Arc::new(NearCache::new(limits));
                 tracking::start(
                     Arc::clone(&cache),

@@ -48,6 +48,7 @@ mod script;
 mod shared;
 mod source;
 mod store;
+mod telemetry;
 mod tracking;
 mod url;
 mod user_index;

@@ -22,6 +22,8 @@ use bytes::Bytes;
 use hashlink::LruCache;
 use sessionkit_core::{Record, Version};
 
+use crate::telemetry::{self, keys};
+
 /// Bytes counted for an entry beyond its key and payload (its bookkeeping, roughly).
 const ENTRY_OVERHEAD: usize = 96;
 
@@ -149,12 +151,13 @@ impl NearCache {
                 }
             }
         };
-        let counter = if found.is_some() {
-            &self.hits
+        let (counter, key) = if found.is_some() {
+            (&self.hits, &keys::NEAR_CACHE_HITS)
         } else {
-            &self.misses
+            (&self.misses, &keys::NEAR_CACHE_MISSES)
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        telemetry::count(key, 1);
         found
     }
 
@@ -183,13 +186,16 @@ impl NearCache {
     /// Redis says `keys` changed: evicts them and marks the calls in flight on them.
     pub(crate) fn invalidate<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
         let mut state = self.state();
+        let mut invalidated = 0;
         for key in keys {
-            self.invalidations.fetch_add(1, Ordering::Relaxed);
+            invalidated += 1;
             let Ok(key) = std::str::from_utf8(key) else {
                 continue;
             };
             state.invalidate(key);
         }
+        self.invalidations.fetch_add(invalidated, Ordering::Relaxed);
+        telemetry::count(&keys::NEAR_CACHE_INVALIDATIONS, invalidated);
     }
 
     /// Redis says every key changed (`FLUSHDB`, `FLUSHALL`): flushes, and no call in flight
@@ -197,7 +203,7 @@ impl NearCache {
     pub(crate) fn invalidate_all(&self) {
         let mut state = self.state();
         state.flush();
-        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.flushed();
     }
 
     /// Tracking is lost: flushes, and serves and fills nothing until [`activate`](Self::activate).
@@ -206,7 +212,7 @@ impl NearCache {
         let was_active = state.active;
         state.active = false;
         state.flush();
-        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.flushed();
         if was_active {
             tracing::info!("Redis near cache: tracking lost, cache flushed until it is back");
         }
@@ -218,6 +224,11 @@ impl NearCache {
         let mut state = self.state();
         state.epoch += 1;
         state.active = true;
+    }
+
+    fn flushed(&self) {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        telemetry::count(&keys::NEAR_CACHE_FLUSHES, 1);
     }
 
     pub(crate) fn stats(&self) -> NearCacheStats {
@@ -238,7 +249,14 @@ impl State {
     fn remove(&mut self, key: &str) {
         if let Some(old) = self.entries.remove(key) {
             self.bytes -= size(key, &old);
+            self.report_size();
         }
+    }
+
+    /// Sets the size gauges (an atomic load or two without a recorder).
+    fn report_size(&self) {
+        telemetry::set(&keys::NEAR_CACHE_ENTRIES, self.entries.len() as f64);
+        telemetry::set(&keys::NEAR_CACHE_SIZE, self.bytes as f64);
     }
 
     fn invalidate(&mut self, key: &str) {
@@ -252,6 +270,7 @@ impl State {
         self.entries.clear();
         self.bytes = 0;
         self.epoch += 1;
+        self.report_size();
     }
 
     fn insert(&mut self, key: String, entry: Entry, limits: Limits) {
@@ -268,6 +287,7 @@ impl State {
             };
             self.bytes -= size(&key, &old);
         }
+        self.report_size();
     }
 }
 
@@ -371,6 +391,48 @@ mod tests {
 
     fn payload(cache: &NearCache, key: &str) -> Option<Bytes> {
         cache.get(key).map(|record| record.payload().clone())
+    }
+
+    #[test]
+    fn hits_misses_invalidations_flushes_and_size_are_reported_as_metrics() {
+        let recorder = sessionkit_testkit::MetricsRecorder::install();
+        let counter = |name| recorder.counter(name, &[]);
+        let cache = cache();
+        assert_eq!(payload(&cache, "k"), None);
+        assert_eq!(counter(telemetry::NEAR_CACHE_MISSES), 1);
+        assert_eq!(counter(telemetry::NEAR_CACHE_HITS), 0);
+
+        cache
+            .begin("k", Access::Read)
+            .finish(Fill::Record(entry(b"v1")));
+        let gauges = recorder.gauges();
+        assert_eq!(gauges[telemetry::NEAR_CACHE_ENTRIES], 1.0);
+        assert_eq!(
+            gauges[telemetry::NEAR_CACHE_SIZE],
+            (1 + 2 + ENTRY_OVERHEAD) as f64
+        );
+        assert_eq!(payload(&cache, "k").as_deref(), Some(&b"v1"[..]));
+        assert_eq!(payload(&cache, "k").as_deref(), Some(&b"v1"[..]));
+        assert_eq!(counter(telemetry::NEAR_CACHE_HITS), 2);
+        assert_eq!(counter(telemetry::NEAR_CACHE_MISSES), 1);
+        assert_eq!(cache.stats().hits, 2, "the stats and the metrics agree");
+
+        cache.invalidate([&b"k"[..], &b"other"[..]]);
+        assert_eq!(counter(telemetry::NEAR_CACHE_INVALIDATIONS), 2);
+        assert_eq!(recorder.gauges()[telemetry::NEAR_CACHE_ENTRIES], 0.0);
+
+        cache
+            .begin("k", Access::Read)
+            .finish(Fill::Record(entry(b"v2")));
+        assert_eq!(counter(telemetry::NEAR_CACHE_FLUSHES), 0);
+        cache.deactivate();
+        assert_eq!(counter(telemetry::NEAR_CACHE_FLUSHES), 1);
+        let gauges = recorder.gauges();
+        assert_eq!(gauges[telemetry::NEAR_CACHE_ENTRIES], 0.0);
+        assert_eq!(gauges[telemetry::NEAR_CACHE_SIZE], 0.0);
+        cache.activate();
+        cache.invalidate_all();
+        assert_eq!(counter(telemetry::NEAR_CACHE_FLUSHES), 2);
     }
 
     #[test]

@@ -29,12 +29,14 @@
 mod cases_macro;
 mod fault_proxy;
 mod harness;
+mod metrics_recorder;
 
 pub mod cases;
 pub mod recovery;
 
 pub use fault_proxy::{Fault, FaultProxy};
 pub use harness::{Harness, REAL_SLACK, TimeTravel};
+pub use metrics_recorder::MetricsRecorder;
 
 /// What the `conformance_tests!` expansion calls; not an API.
 #[doc(hidden)]

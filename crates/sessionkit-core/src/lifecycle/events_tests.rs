@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::telemetry::test_recorder::LocalRecorder;
 use crate::{
     Action, Clock, DynSessionStore, Id, ManualClock, MemoryStore, Outcome, Session, SessionConfig,
     SessionEvent, SessionEventKind, SessionEvents, SessionStore, Sessions,
 };
+use sessionkit_testkit::MetricsRecorder;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -312,7 +312,7 @@ async fn hints_match_the_user_index_listing_with_ids_hashed_at_rest() {
 
 #[tokio::test]
 async fn a_full_channel_drops_and_counts_events_and_never_holds_a_request() {
-    let recorder = LocalRecorder::install();
+    let recorder = MetricsRecorder::install();
     let env = env(|_| ());
     let mut events = env.sessions.subscribe(2);
     // Nobody reads: each request still finishes at once.

@@ -308,7 +308,6 @@ impl StoreCalls {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::test_recorder;
 
     #[tokio::test]
     async fn store_calls_are_timed_by_backend_operation_and_outcome() {
@@ -316,7 +315,7 @@ mod tests {
 
         use crate::{MemoryStore, SessionConfig, Sessions};
 
-        let recorder = test_recorder::LocalRecorder::install();
+        let recorder = sessionkit_testkit::MetricsRecorder::install();
         let sessions =
             Sessions::new(Arc::new(MemoryStore::new()), SessionConfig::default()).unwrap();
         let session = sessions.start([]);
