@@ -324,6 +324,7 @@ impl ConfigBuilder {
             ConfigKey::UseSigner => s.use_signer = parse::boolean(key, v)?,
             ConfigKey::SecretKey => s.secret_key = Some(SecretKey::new(value)),
             ConfigKey::SignerFormat => s.signer_format = v.parse()?,
+            ConfigKey::CookieFormat => s.cookie_format = v.parse()?,
             ConfigKey::SecretKeyFallbacks => {
                 s.secret_key_fallbacks = parse::key_list(key, value)?
                     .into_iter()
@@ -441,7 +442,9 @@ impl ConfigBuilder {
     /// # Errors
     /// [`Error::Config`] naming the key: a backend this build does not include, a SQL store
     /// without `SESSION_SQL_URL`, an invalid table name or Redis URL, no Memcached server, a
-    /// cleanup interval over 100 years, and everything [`SessionConfig::validate`] checks.
+    /// cleanup interval over 100 years, and everything [`SessionConfig::validate`] checks
+    /// (with `SESSION_TYPE=cookie`, [`SessionConfig::validate_in_cookie`] too:
+    /// [`Error::Unsupported`] for a user index).
     pub fn build(self) -> Result<Config, Error> {
         let config = self.config;
         let session_type = config.session_type;
@@ -493,6 +496,9 @@ impl ConfigBuilder {
             ));
         }
         config.session.validate()?;
+        if session_type == SessionType::Cookie {
+            config.session.validate_in_cookie()?;
+        }
         Ok(config)
     }
 }

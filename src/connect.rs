@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sessionkit_core::{ConfigKey, DynSessionStore, Error, MemoryStore};
+use sessionkit_core::{ConfigKey, CookieStore, DynSessionStore, Error, MemoryStore};
 
 use crate::{Config, SessionType};
 
@@ -28,6 +28,8 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
                 .max_sessions(config.memory_max_sessions())
                 .build(),
         )),
+        // Keeps nothing: the lifecycle seals each session into its cookie.
+        SessionType::Cookie => Ok(Arc::new(CookieStore)),
         #[cfg(feature = "redis")]
         SessionType::Redis => {
             let mut builder = sessionkit_redis::RedisStore::builder(config.redis_url())

@@ -73,11 +73,11 @@ pub use connect::connect;
 pub use session_type::SessionType;
 
 pub use sessionkit_core::{
-    Action, Clock, Codec, ConfigKey, CookieConfig, DynClock, DynSessionStore, Error, ErrorKind,
-    ErrorResponse, ExpiredDeletion, Id, IndexedRecord, ManualClock, MemoryStore, Outcome, Record,
-    ResponseHeaders, SameSite, SecretKey, Session, SessionConfig, SessionData, SessionEvent,
-    SessionEventKind, SessionEvents, SessionStore, Sessions, SignerFormat, SystemClock, Timestamp,
-    UserIndex, UserSession, Version,
+    Action, Clock, Codec, ConfigKey, CookieConfig, CookieFormat, CookieStore, DynClock,
+    DynSessionStore, Error, ErrorKind, ErrorResponse, ExpiredDeletion, Id, IndexedRecord,
+    ManualClock, MemoryStore, Outcome, Record, ResponseHeaders, SameSite, SecretKey, Session,
+    SessionConfig, SessionData, SessionEvent, SessionEventKind, SessionEvents, SessionStore,
+    Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

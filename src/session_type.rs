@@ -23,17 +23,21 @@ pub enum SessionType {
     MySql,
     /// `sqlite`: an SQLite table.
     Sqlite,
+    /// `cookie`: no store; the whole session travels in the cookie, sealed or in Flask's
+    /// signed format (`SESSION_COOKIE_FORMAT`), with `SECRET_KEY`.
+    Cookie,
 }
 
 impl SessionType {
     /// Every session type, in documentation order.
-    pub const ALL: [SessionType; 6] = [
+    pub const ALL: [SessionType; 7] = [
         Self::Memory,
         Self::Redis,
         Self::Memcached,
         Self::Postgres,
         Self::MySql,
         Self::Sqlite,
+        Self::Cookie,
     ];
 
     /// The `SESSION_TYPE` value naming this type.
@@ -45,14 +49,15 @@ impl SessionType {
             Self::Postgres => "postgres",
             Self::MySql => "mysql",
             Self::Sqlite => "sqlite",
+            Self::Cookie => "cookie",
         }
     }
 
     /// The cargo feature of `sessionkit` that compiles this backend in (`None` for the
-    /// always-present memory store).
+    /// always-present memory store and cookie sessions).
     pub fn feature(self) -> Option<&'static str> {
         match self {
-            Self::Memory => None,
+            Self::Memory | Self::Cookie => None,
             other => Some(other.name()),
         }
     }
@@ -60,7 +65,7 @@ impl SessionType {
     /// Whether this build of `sessionkit` includes the backend.
     pub fn is_compiled_in(self) -> bool {
         match self {
-            Self::Memory => true,
+            Self::Memory | Self::Cookie => true,
             Self::Redis => cfg!(feature = "redis"),
             Self::Memcached => cfg!(feature = "memcached"),
             Self::Postgres => cfg!(feature = "postgres"),
@@ -111,7 +116,7 @@ impl FromStr for SessionType {
         Err(Error::config(
             ConfigKey::SessionType,
             s,
-            format!("{what}; use one of memory, redis, memcached, postgres, mysql, sqlite"),
+            format!("{what}; use one of memory, redis, memcached, postgres, mysql, sqlite, cookie"),
         ))
     }
 }

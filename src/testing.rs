@@ -34,8 +34,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use sessionkit_core::{
-    DynClock, DynSessionStore, Error, Id, IndexedRecord, ManualClock, MemoryStore, Record,
-    SessionStore, Sessions, SystemClock, UserIndex, Version,
+    CookieStore, DynClock, DynSessionStore, Error, Id, IndexedRecord, ManualClock, MemoryStore,
+    Record, SessionStore, Sessions, SystemClock, UserIndex, Version,
 };
 
 use crate::{Config, ConfigBuilder, SessionType, connect};
@@ -94,6 +94,7 @@ impl TestStore {
                     Some(clock),
                 )
             }
+            SessionType::Cookie => (Arc::new(CookieStore), Some(ManualClock::new())),
             _ => (connect(&config).await?, None),
         };
         Ok(Self {
@@ -286,6 +287,10 @@ impl SessionStore for Recorded {
 
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+
+    fn data_in_cookie(&self) -> bool {
+        self.inner.data_in_cookie()
     }
 
     fn user_index(&self) -> Option<&dyn UserIndex> {

@@ -9,7 +9,6 @@
 mod example;
 mod oneshot;
 
-use axum::Router;
 use http::StatusCode;
 use oneshot::send;
 use sessionkit::{Config, SessionEventKind};

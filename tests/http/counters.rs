@@ -9,7 +9,7 @@ use std::time::Duration;
 use sessionkit::Id;
 use sessionkit_testkit::MetricsRecorder as Recorder;
 
-use crate::support::{Backend, Ctx};
+use crate::support::Ctx;
 
 /// Checks one counter at each step of a scenario, and that it moved alone among the
 /// lifecycle's counters: every other one stays as it was, except those named as moving
@@ -265,14 +265,7 @@ pub(crate) async fn unreadable_counts_stored_sessions_that_cannot_be_read(ctx: &
 pub(crate) async fn store_calls_are_timed_by_backend_operation_and_outcome(ctx: &Ctx) {
     let recorder = Recorder::install();
     let app = ctx.app().await;
-    let backend = match ctx.backend {
-        Backend::Memory => "memory",
-        Backend::Redis | Backend::RedisCluster | Backend::RedisWithoutNearCache => "redis",
-        Backend::Memcached => "memcached",
-        Backend::Postgres => "postgres",
-        Backend::MySql => "mysql",
-        Backend::Sqlite => "sqlite",
-    };
+    let backend = ctx.backend.name();
     let duration = "sessionkit.store.operation.duration";
     let call = |operation, outcome| {
         recorder.histogram(

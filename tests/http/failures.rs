@@ -164,9 +164,9 @@ pub(crate) async fn requests_that_never_touch_the_session_work_while_the_store_i
 }
 
 pub(crate) async fn store_errors_are_counted_by_backend_operation_and_kind(adapter: Adapter) {
-    let recorder = crate::counters::Recorder::install();
+    let recorder = sessionkit_testkit::MetricsRecorder::install();
     let failed = |operation, kind| {
-        recorder.count_with(
+        recorder.counter(
             "sessionkit.store.errors",
             &[
                 ("backend", "custom"),
@@ -195,7 +195,7 @@ pub(crate) async fn store_errors_are_counted_by_backend_operation_and_kind(adapt
 
 /// Runs on a runtime whose clock is paused.
 pub(crate) async fn a_timed_out_store_call_is_counted_as_a_timeout(adapter: Adapter) {
-    let recorder = crate::counters::Recorder::install();
+    let recorder = sessionkit_testkit::MetricsRecorder::install();
     let timeout = Duration::from_millis(300);
     get_with_cookie(app(adapter, Failure::Hangs, timeout, false), "/get/a").await;
     let labels = [
@@ -203,7 +203,7 @@ pub(crate) async fn a_timed_out_store_call_is_counted_as_a_timeout(adapter: Adap
         ("operation", "load"),
         ("error.type", "timeout"),
     ];
-    assert_eq!(recorder.count_with("sessionkit.store.errors", &labels), 1);
+    assert_eq!(recorder.counter("sessionkit.store.errors", &labels), 1);
     let labels = [
         ("backend", "custom"),
         ("operation", "load"),

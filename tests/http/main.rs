@@ -14,6 +14,7 @@ mod cookies;
 mod counters;
 mod devices;
 mod failures;
+mod in_cookie;
 mod lifecycle;
 mod races;
 mod signing;
@@ -120,6 +121,31 @@ macro_rules! every_case {
     };
 }
 
+/// The cases of sessions kept in the cookie (`in_cookie`), for one adapter and format.
+macro_rules! in_cookie_cases {
+    ($adapter:expr, $backend:expr) => {
+        http_suite! {
+            $adapter, $backend;
+            in_cookie::the_counter_counts_with_the_data_in_the_cookie_and_no_store,
+            in_cookie::untouched_and_empty_sessions_send_no_cookie,
+            in_cookie::a_changed_or_tampered_cookie_is_no_session,
+            in_cookie::a_cookie_older_than_the_lifetime_is_no_session,
+            in_cookie::reads_reissue_the_cookie_once_per_refresh_step,
+            in_cookie::a_logout_removes_the_cookie_but_an_old_copy_stays_valid,
+            in_cookie::rotation_reseals_and_a_flash_after_logout_starts_anew,
+            in_cookie::a_session_too_large_for_a_cookie_is_an_error_and_changes_nothing,
+            in_cookie::rotated_keys_open_old_cookies_and_seal_new_ones,
+            in_cookie::a_session_past_its_absolute_lifetime_is_removed,
+            cookies::default_cookie_attributes,
+            cookies::configured_cookie_attributes,
+            cookies::host_prefixed_cookie_meets_the_browser_rules,
+            cookies::responses_setting_the_cookie_are_not_cacheable,
+            cookies::the_apps_own_caching_headers_are_kept,
+            lifecycle::vary_cookie_when_the_session_was_accessed,
+        }
+    };
+}
+
 /// The store-failure cases (`failures`), for one adapter.
 macro_rules! failure_cases {
     ($adapter:expr; $($case:ident),+ $(,)?) => {
@@ -188,6 +214,14 @@ macro_rules! every_backend {
         #[cfg(feature = "sqlite")]
         mod sqlite {
             every_case!($adapter, crate::Backend::Sqlite);
+        }
+
+        mod cookie {
+            in_cookie_cases!($adapter, crate::Backend::Cookie);
+        }
+
+        mod cookie_flask {
+            in_cookie_cases!($adapter, crate::Backend::CookieFlask);
         }
 
         mod failures {

@@ -30,6 +30,10 @@ pub(crate) enum Backend {
     Postgres,
     MySql,
     Sqlite,
+    /// `SESSION_TYPE=cookie`, sealed (the default format).
+    Cookie,
+    /// `SESSION_TYPE=cookie` in Flask's format.
+    CookieFlask,
 }
 
 impl Backend {
@@ -83,6 +87,28 @@ impl Backend {
                 ("SESSION_TYPE", "sqlite".into()),
                 ("SESSION_SQL_URL", sqlite()),
             ],
+            Self::Cookie => vec![
+                ("SESSION_TYPE", "cookie".into()),
+                ("SECRET_KEY", "a key of at least 32 bytes, for tests".into()),
+            ],
+            Self::CookieFlask => vec![
+                ("SESSION_TYPE", "cookie".into()),
+                ("SESSION_COOKIE_FORMAT", "flask".into()),
+                ("SECRET_KEY", "a key of at least 32 bytes, for tests".into()),
+            ],
+        }
+    }
+
+    /// The backend's name in metric labels and spans ([`sessionkit::SessionStore::backend`]).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Redis | Self::RedisCluster | Self::RedisWithoutNearCache => "redis",
+            Self::Memcached => "memcached",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+            Self::Sqlite => "sqlite",
+            Self::Cookie | Self::CookieFlask => "cookie",
         }
     }
 
@@ -90,7 +116,7 @@ impl Backend {
     /// so expiry can be watched in real time.
     fn lifetime(self) -> Duration {
         match self {
-            Self::Memory => Duration::from_secs(100),
+            Self::Memory | Self::Cookie | Self::CookieFlask => Duration::from_secs(100),
             _ => Duration::from_secs(3),
         }
     }
@@ -302,6 +328,10 @@ impl SessionStore for CountingStore {
 
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+
+    fn data_in_cookie(&self) -> bool {
+        self.inner.data_in_cookie()
     }
 }
 

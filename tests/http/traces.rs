@@ -7,7 +7,7 @@ use tracing::{Instrument as _, Level};
 
 use sessionkit::Id;
 
-use crate::support::{Backend, CapturedLogs, Ctx, TestApp, TestResponse};
+use crate::support::{CapturedLogs, Ctx, TestApp, TestResponse};
 
 /// `GET path` inside a span standing for the web framework's request span (named by
 /// `step`: the path would show the value the test looks for).
@@ -37,17 +37,6 @@ async fn scenario(app: &TestApp) -> (Vec<Id>, String) {
     (ids, secret)
 }
 
-fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Memory => "memory",
-        Backend::Redis | Backend::RedisCluster | Backend::RedisWithoutNearCache => "redis",
-        Backend::Memcached => "memcached",
-        Backend::Postgres => "postgres",
-        Backend::MySql => "mysql",
-        Backend::Sqlite => "sqlite",
-    }
-}
-
 pub(crate) async fn spans_of_a_login_write_rotation_and_logout_hold_no_id_and_no_value(ctx: &Ctx) {
     let app = ctx.app().await;
     let logs = CapturedLogs::at(Level::TRACE);
@@ -74,7 +63,7 @@ pub(crate) async fn spans_of_a_login_write_rotation_and_logout_hold_no_id_and_no
         .lines()
         .filter(|l| l.contains("sessionkit.finish{") && l.contains("close"))
         .collect();
-    let backend = format!("backend={}", backend_name(ctx.backend));
+    let backend = format!("backend={}", ctx.backend.name());
     for operation in ["create", "load", "save", "delete_if"] {
         let operation = format!("operation={operation} ");
         assert!(

@@ -120,6 +120,9 @@ config_keys! {
     SecretKeyFallbacks = "SECRET_KEY_FALLBACKS",
     /// `hmac-sha256` (default) or `itsdangerous` (Flask-Session's signed cookies).
     SignerFormat = "SESSION_SIGNER_FORMAT",
+    /// With `SESSION_TYPE=cookie`: `sealed` (default, encrypted) or `flask` (Flask's
+    /// default signed session cookie).
+    CookieFormat = "SESSION_COOKIE_FORMAT",
 }
 
 impl FromStr for ConfigKey {

@@ -33,15 +33,25 @@ impl SessionCookies {
 
     /// The session id carried by the request's `Cookie` headers: the one valid (and, when
     /// signing, correctly signed) id sent under the session cookie's name.
+    pub(crate) fn find_id<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]>) -> Option<Id> {
+        self.find(headers, |value| self.verify(value))
+    }
+
+    /// What the request's `Cookie` headers carry under the session cookie's name: the one
+    /// value `open` accepts.
     ///
-    /// Values under that name that do not parse or verify are ignored, so a junk duplicate
-    /// planted from a sibling subdomain cannot lock the user out. The same valid id sent
-    /// twice counts once. Two or more different valid ids mean "no session": the browser
+    /// Values under that name that `open` refuses are ignored, so a junk duplicate planted
+    /// from a sibling subdomain cannot lock the user out. The same session sent twice
+    /// counts once. Two or more different valid sessions mean "no session": the browser
     /// cannot say which one is ours, and picking one would let a sibling domain plant a
     /// session of its choosing.
-    pub(crate) fn find_id<'a>(&self, headers: impl IntoIterator<Item = &'a [u8]>) -> Option<Id> {
+    pub(crate) fn find<'a, T: PartialEq>(
+        &self,
+        headers: impl IntoIterator<Item = &'a [u8]>,
+        open: impl Fn(&[u8]) -> Option<T>,
+    ) -> Option<T> {
         let name = self.config.name.as_bytes();
-        let mut found: Option<Id> = None;
+        let mut found: Option<T> = None;
         for header in headers {
             // `name=value` pairs separated by `;` (RFC 6265 section 5.4); the bytes are
             // compared as they are, so a header that is not UTF-8 costs nothing extra.
@@ -53,12 +63,12 @@ impl SessionCookies {
                 if pair[..eq].trim_ascii() != name {
                     continue;
                 }
-                let Some(id) = self.verify(strip_quotes(pair[eq + 1..].trim_ascii())) else {
+                let Some(session) = open(strip_quotes(pair[eq + 1..].trim_ascii())) else {
                     continue;
                 };
-                match found {
-                    None => found = Some(id),
-                    Some(previous) if previous == id => {}
+                match &found {
+                    None => found = Some(session),
+                    Some(previous) if *previous == session => {}
                     Some(_) => {
                         tracing::debug!(
                             cookie = %self.config.name,
@@ -92,6 +102,17 @@ impl SessionCookies {
             Some(signer) => signer.sign(id),
             None => id.to_string(),
         };
+        self.set_cookie_value(value, expires_at, now)
+    }
+
+    /// `Set-Cookie` carrying `value` (an id, or a whole session kept in the cookie), with
+    /// the expiry as for [`set_cookie`](Self::set_cookie).
+    pub(crate) fn set_cookie_value(
+        &self,
+        value: String,
+        expires_at: Option<SystemTime>,
+        now: SystemTime,
+    ) -> String {
         let mut builder = self.builder(value);
         if let Some(expires_at) = expires_at {
             let remaining = expires_at.duration_since(now).unwrap_or(Duration::ZERO);

@@ -30,6 +30,7 @@ mod data;
 mod error;
 mod events;
 mod id;
+mod in_cookie;
 mod lifecycle;
 mod memory;
 mod record;
@@ -49,6 +50,7 @@ pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind};
 pub use events::{SessionEvent, SessionEventKind, SessionEvents};
 pub use id::Id;
+pub use in_cookie::{CookieFormat, CookieStore, MAX_COOKIE_LEN};
 pub use lifecycle::{
     Action, CREATED_KEY, ErrorResponse, Outcome, PERMANENT_KEY, ResponseHeaders, Session, Sessions,
     UserSession,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::ConfigKey;
-use crate::{Codec, Error, SignerFormat};
+use crate::{Codec, CookieFormat, Error, SignerFormat};
 
 /// The cookie's `SameSite` attribute (`SESSION_COOKIE_SAMESITE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -228,6 +228,9 @@ pub struct SessionConfig {
     /// `SESSION_SIGNER_FORMAT`: sessionkit's HMAC-SHA256 (default) or Flask-Session's
     /// itsdangerous format, to share signed cookies with a Flask app.
     pub signer_format: SignerFormat,
+    /// `SESSION_COOKIE_FORMAT`, default `sealed`: how the session travels in the cookie
+    /// with [`CookieStore`](crate::CookieStore) (`SESSION_TYPE=cookie`).
+    pub cookie_format: CookieFormat,
     /// `SESSION_STORE_TIMEOUT`, default 1 s: the limit on each store call.
     pub store_timeout: Duration,
     /// `SESSION_ABSOLUTE_LIFETIME`, default none (Flask has none): how long a session may
@@ -293,6 +296,7 @@ impl Default for SessionConfig {
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             signer_format: SignerFormat::default(),
+            cookie_format: CookieFormat::default(),
             store_timeout: DEFAULT_STORE_TIMEOUT,
             absolute_lifetime: None,
             max_size: DEFAULT_MAX_SIZE,
@@ -424,6 +428,46 @@ impl SessionConfig {
             .unwrap_or_else(|| (self.lifetime / 100).max(Duration::from_secs(1)))
     }
 
+    /// The checks for sessions kept in the cookie ([`CookieStore`](crate::CookieStore)),
+    /// beyond [`validate`](Self::validate): a `SECRET_KEY` (and with the `sealed` format,
+    /// keys of at least [`SecretKey::MIN_LEN`] bytes); and nothing that needs server state.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key at fault; [`Error::Unsupported`] for a user index.
+    pub fn validate_in_cookie(&self) -> Result<(), Error> {
+        if self
+            .secret_key
+            .as_ref()
+            .is_none_or(|k| k.expose().is_empty())
+        {
+            return Err(Error::config(
+                ConfigKey::SecretKey,
+                "",
+                "SESSION_TYPE=cookie needs a non-empty SECRET_KEY to seal or sign the cookie",
+            ));
+        }
+        if self.indexes_users() {
+            return Err(Error::Unsupported {
+                feature: "find or revoke a user's sessions (a session in the cookie has no \
+                          server-side record)",
+                key: if self.user_index {
+                    ConfigKey::UserIndex
+                } else {
+                    ConfigKey::MaxPerUser
+                },
+            });
+        }
+        let format = match self.cookie_format {
+            CookieFormat::Sealed => SignerFormat::HmacSha256,
+            CookieFormat::Flask => SignerFormat::Itsdangerous,
+        };
+        let setting = match self.cookie_format {
+            CookieFormat::Sealed => "SESSION_COOKIE_FORMAT=sealed",
+            CookieFormat::Flask => "SESSION_COOKIE_FORMAT=flask",
+        };
+        self.check_key_lengths_for(format, setting)
+    }
+
     /// Whether sessions are indexed by user: `user_index`, or a cap per user.
     pub fn indexes_users(&self) -> bool {
         self.user_index || self.max_per_user.is_some()
@@ -432,10 +476,19 @@ impl SessionConfig {
     /// Key lengths for the configured signer format: an error with sessionkit's own
     /// format, a warning with Flask's.
     fn check_key_lengths(&self) -> Result<(), Error> {
+        let setting = match self.signer_format {
+            SignerFormat::HmacSha256 => "SESSION_SIGNER_FORMAT=hmac-sha256",
+            SignerFormat::Itsdangerous => "SESSION_SIGNER_FORMAT=itsdangerous",
+        };
+        self.check_key_lengths_for(self.signer_format, setting)
+    }
+
+    /// Key lengths for keys used in `format`, as `setting` (`KEY=value`) asks.
+    fn check_key_lengths_for(&self, format: SignerFormat, setting: &str) -> Result<(), Error> {
         let short = |key: &SecretKey| key.expose().len() < SecretKey::MIN_LEN;
         let short_key = self.secret_key.as_ref().is_some_and(short);
         let short_fallback = self.secret_key_fallbacks.iter().any(short);
-        match self.signer_format {
+        match format {
             SignerFormat::HmacSha256 => {
                 let name = if short_key {
                     ConfigKey::SecretKey
@@ -448,10 +501,10 @@ impl SessionConfig {
                     name,
                     "",
                     format!(
-                        "keys must be at least {} bytes for SESSION_SIGNER_FORMAT=hmac-sha256 \
-                         (a short key can be guessed from one signed cookie); generate one \
-                         with `openssl rand -base64 32`",
-                        SecretKey::MIN_LEN
+                        "keys must be at least {} bytes for {setting} (a short key can be \
+                         guessed from one signed cookie); generate one with \
+                         `openssl rand -base64 32`",
+                        SecretKey::MIN_LEN,
                     ),
                 ))
             }
@@ -464,8 +517,9 @@ impl SessionConfig {
                             "SECRET_KEY_FALLBACKS"
                         },
                         min_len = SecretKey::MIN_LEN,
-                        "signing key shorter than the minimum, accepted for \
-                         SESSION_SIGNER_FORMAT=itsdangerous (Flask compatibility): a short key \
+                        setting,
+                        "signing key shorter than the minimum, accepted for Flask's format \
+                         (Flask compatibility): a short key \
                          can be guessed offline from one signed cookie, and whoever has it can \
                          sign any cookie value and forge whatever else the Flask app signs \
                          with SECRET_KEY; move both apps to a random key of at least 32 bytes"

@@ -199,6 +199,13 @@ pub trait SessionStore: Send + Sync + Debug {
     fn backend(&self) -> &'static str {
         "custom"
     }
+
+    /// Whether this store keeps nothing because the lifecycle puts the whole session in
+    /// the cookie ([`CookieStore`](crate::CookieStore)). The default, `false`, is right
+    /// for every store that keeps records.
+    fn data_in_cookie(&self) -> bool {
+        false
+    }
 }
 
 /// A store that must remove expired records itself (SQL tables, the memory store), unlike
@@ -255,6 +262,10 @@ macro_rules! forward_session_store {
 
             fn backend(&self) -> &'static str {
                 (**self).backend()
+            }
+
+            fn data_in_cookie(&self) -> bool {
+                (**self).data_in_cookie()
             }
         }
 

@@ -84,6 +84,10 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
         self.inner.backend()
     }
 
+    fn data_in_cookie(&self) -> bool {
+        self.inner.data_in_cookie()
+    }
+
     fn user_index(&self) -> Option<&dyn UserIndex> {
         // Only when the inner store has one, and then through the bounds below.
         self.inner.user_index().map(|_| self as &dyn UserIndex)

@@ -3,6 +3,7 @@
 mod from_json;
 mod json;
 mod msgpack;
+pub(crate) mod tagged_json;
 mod validate;
 
 use std::fmt;

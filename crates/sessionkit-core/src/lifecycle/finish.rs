@@ -16,7 +16,7 @@ use tracing::field::{Empty, debug};
 
 use crate::lifecycle::shared::{Happened, Shared, is_effectively_empty, is_permanent, user_in};
 use crate::lifecycle::state::{Leaving, Loaded};
-use crate::lifecycle::{Action, Outcome, users};
+use crate::lifecycle::{Action, Outcome, finish_in_cookie, users};
 use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
 use crate::{DynSessionStore, Error, Id, SessionData, Version};
 
@@ -39,6 +39,10 @@ pub(crate) async fn settle(shared: &Shared, state: Option<Loaded>) -> Result<Out
     let Some(state) = state else {
         return Ok(Outcome::untouched());
     };
+    if let Some(in_cookie) = &shared.in_cookie {
+        let outcome = finish_in_cookie::settle(shared, in_cookie, state)?;
+        return Ok(outcome);
+    }
     let span = tracing::debug_span!(
         "sessionkit.finish",
         action = Empty,
@@ -90,6 +94,7 @@ async fn write(
         leaving,
         refreshed_on_load,
         user: loaded_user,
+        cookie: _,
     } = state;
     // The user whose session a logout ends, for its event.
     let logged_out = move || loaded_user;

@@ -5,6 +5,7 @@ mod error_response;
 #[cfg(test)]
 mod events_tests;
 mod finish;
+mod finish_in_cookie;
 mod headers;
 mod outcome;
 #[cfg(test)]

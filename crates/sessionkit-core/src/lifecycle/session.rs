@@ -7,12 +7,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::in_cookie::{Kept, Opened};
 use crate::lifecycle::shared::{
     Happened, Shared, is_effectively_empty, is_permanent, is_reserved, user_in,
 };
-use crate::lifecycle::state::Loaded;
+use crate::lifecycle::state::{FromCookie, Loaded};
 use crate::lifecycle::{PERMANENT_KEY, UserSession, users};
-use crate::{Error, Id, SessionData};
+use crate::telemetry::{self, keys};
+use crate::{Error, Id, SessionData, Version};
 
 /// One request's session: Flask's `session` object, in Rust.
 ///
@@ -33,6 +35,8 @@ struct Inner {
     shared: Arc<Shared>,
     /// The verified id from the request's cookie, if any.
     cookie_id: Option<Id>,
+    /// With the session kept in the cookie: the verified session the cookie carried.
+    opened: Option<Opened>,
     state: Mutex<State>,
 }
 
@@ -46,20 +50,31 @@ enum State {
 
 impl Session {
     pub(crate) fn new(shared: Arc<Shared>, cookie_id: Option<Id>) -> Self {
+        Self::with(shared, cookie_id, None)
+    }
+
+    /// The session of a request whose session is kept in the cookie.
+    pub(crate) fn from_cookie(shared: Arc<Shared>, opened: Option<Opened>) -> Self {
+        Self::with(shared, None, opened)
+    }
+
+    fn with(shared: Arc<Shared>, cookie_id: Option<Id>, opened: Option<Opened>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 shared,
                 cookie_id,
+                opened,
                 state: Mutex::new(State::Unloaded),
             }),
         }
     }
 
-    /// Whether the request's cookie carried a verified session id. Makes no store call:
-    /// the session it names may still turn out unknown or expired when it loads (see
+    /// Whether the request's cookie carried a verified session id (or, with the session
+    /// kept in the cookie, a verified unexpired session). Makes no store call: the session
+    /// it names may still turn out unknown or expired when it loads (see
     /// [`is_new`](Session::is_new)).
     pub fn has_cookie_id(&self) -> bool {
-        self.inner.cookie_id.is_some()
+        self.inner.cookie_id.is_some() || self.inner.opened.is_some()
     }
 
     /// Whether no stored record was loaded for this request: there was no valid cookie, or
@@ -320,6 +335,9 @@ impl Session {
     /// would move by more than the refresh step since this process last moved it.
     async fn load(&self) -> Result<Loaded, Error> {
         let shared = &self.inner.shared;
+        if shared.in_cookie.is_some() {
+            return Ok(self.load_from_cookie());
+        }
         if let Some(id) = self.inner.cookie_id {
             let expiry = shared.idle_expiry();
             let refreshed_on_load = shared.folds_refresh() && shared.refreshes.is_due(&id, expiry);
@@ -339,6 +357,7 @@ impl Session {
                         data,
                         leaving: None,
                         refreshed_on_load,
+                        cookie: None,
                     });
                 }
                 // Past its absolute lifetime: gone, whatever its activity.
@@ -358,7 +377,62 @@ impl Session {
             leaving: None,
             user: None,
             refreshed_on_load: false,
+            cookie: None,
         })
+    }
+
+    /// Loads the session kept in the cookie: decodes what the cookie carried (verified when
+    /// the request started). A payload that does not decode is "no session" with a warning,
+    /// as a corrupt stored record is; a session past its absolute lifetime ends here.
+    fn load_from_cookie(&self) -> Loaded {
+        let shared = &self.inner.shared;
+        let in_cookie = shared
+            .in_cookie
+            .as_ref()
+            .expect("only with the session in the cookie");
+        // Sessions in cookies have no id: events name them by a hint of a random one.
+        let id = Id::random();
+        let mut loaded = Loaded {
+            id,
+            stored: None,
+            data: shared.new_data(),
+            leaving: None,
+            user: None,
+            refreshed_on_load: false,
+            cookie: None,
+        };
+        let Some(opened) = &self.inner.opened else {
+            return loaded;
+        };
+        match in_cookie.decode(opened) {
+            Ok((data, kept)) if !shared.is_past_absolute(&data) => {
+                loaded.stored = Some(Version::new(0));
+                loaded.user = shared.named_user(&data);
+                loaded.data = data;
+                loaded.cookie = Some(FromCookie {
+                    issued: Some(opened.issued),
+                    kept,
+                });
+            }
+            Ok((data, _)) => {
+                tracing::debug!("session in the cookie reached SESSION_ABSOLUTE_LIFETIME");
+                shared.report(Happened::Expired, &id, || {
+                    user_in(&data, &shared.config.user_key)
+                });
+                loaded.cookie = Some(FromCookie {
+                    issued: None,
+                    kept: Kept::default(),
+                });
+            }
+            Err(error) => {
+                telemetry::count(&keys::SESSION_UNREADABLE_DECODE);
+                tracing::warn!(
+                    error = %std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string),
+                    "the session in the cookie does not decode; treating the request as having no session"
+                );
+            }
+        }
+        loaded
     }
 
     /// Takes the loaded state out (leaving the session unloaded), for finishing.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::cookies::SessionCookies;
 use crate::events::EventBus;
+use crate::in_cookie::InCookie;
 use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::session::Session;
 use crate::lifecycle::shared::Shared;
@@ -71,6 +72,12 @@ impl Sessions {
         clock: DynClock,
     ) -> Result<Self, Error> {
         config.validate()?;
+        let in_cookie = if store.data_in_cookie() {
+            config.validate_in_cookie()?;
+            Some(InCookie::new(&config))
+        } else {
+            None
+        };
         if config.indexes_users() && store.user_index().is_none() {
             return Err(Error::Unsupported {
                 feature: "find a user's sessions",
@@ -96,6 +103,7 @@ impl Sessions {
                 store,
                 cookies: SessionCookies::new(&config),
                 refreshes: Refreshes::new(config.effective_refresh_step()),
+                in_cookie,
                 events: EventBus::default(),
                 config,
                 clock,
@@ -107,6 +115,14 @@ impl Sessions {
     /// call: the session loads when the handler first reads or writes it. A missing,
     /// malformed, ambiguous or wrongly signed cookie means a new, empty session.
     pub fn start<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a [u8]>) -> Session {
+        if let Some(in_cookie) = &self.shared.in_cookie {
+            let now = self.shared.now();
+            let opened = self
+                .shared
+                .cookies
+                .find(cookie_headers, |value| in_cookie.open(value, now));
+            return Session::from_cookie(Arc::clone(&self.shared), opened);
+        }
         let cookie_id = self.shared.cookies.find_id(cookie_headers);
         Session::new(Arc::clone(&self.shared), cookie_id)
     }

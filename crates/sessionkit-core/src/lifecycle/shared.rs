@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cookies::SessionCookies;
 use crate::events::EventBus;
+use crate::in_cookie::InCookie;
 use crate::lifecycle::refreshes::Refreshes;
 use crate::lifecycle::{CREATED_KEY, PERMANENT_KEY};
 use crate::telemetry::{self, Call, Operation, StoreCalls, keys};
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) clock: DynClock,
     /// When this process last moved each session's expiry (`SESSION_REFRESH_STEP`).
     pub(crate) refreshes: Refreshes,
+    /// With [`CookieStore`](crate::CookieStore): how sessions are sealed into cookies.
+    pub(crate) in_cookie: Option<InCookie>,
     /// Spans and metrics of the store calls.
     pub(crate) calls: StoreCalls,
     /// The application's subscribers to lifecycle events.

@@ -1,5 +1,8 @@
 //! The state of one request's session, from the load to the end of the request.
 
+use std::time::SystemTime;
+
+use crate::in_cookie::Kept;
 use crate::{Id, SessionData, Version};
 
 /// A loaded session: what the handler changed, and which record it came from.
@@ -21,6 +24,18 @@ pub(crate) struct Loaded {
     pub(crate) user: Option<String>,
     /// Whether the load itself moved the expiry (a browser session's folded refresh).
     pub(crate) refreshed_on_load: bool,
+    /// With the session kept in the cookie: what the request's cookie held, if it sent one.
+    pub(crate) cookie: Option<FromCookie>,
+}
+
+/// A session kept in the cookie, as the request's cookie held it.
+#[derive(Debug, Clone)]
+pub(crate) struct FromCookie {
+    /// When the cookie was issued; `None` when it was valid but its session had outlived
+    /// the absolute lifetime (the cookie is then removed unless the request writes anew).
+    pub(crate) issued: Option<SystemTime>,
+    /// What the format keeps to write unchanged values back as they were.
+    pub(crate) kept: Kept,
 }
 
 /// A record the request leaves behind, and how it is removed at the end.
