@@ -5,7 +5,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use sessionkit::{
-    Codec, Config, ConfigBuilder, ConfigKey, ErrorKind, MemoryStore, SameSite, SessionType,
+    Codec, Config, ConfigBuilder, ConfigKey, CookieFormat, ErrorKind, MemoryStore, SameSite,
+    SessionType,
 };
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, sessionkit::Error> {
@@ -81,6 +82,7 @@ fn every_key_is_read() {
         ("SESSION_COOKIE_PARTITIONED", "on"),
         ("SESSION_USE_SIGNER", "true"),
         ("SECRET_KEY", KEY),
+        ("SESSION_COOKIE_FORMAT", "flask"),
         (
             "SECRET_KEY_FALLBACKS",
             r#"["k0: at least 32 bytes, random....", "kold, with a comma, 32 bytes or more"]"#,
@@ -109,6 +111,7 @@ fn every_key_is_read() {
     assert!(!s.cookie.http_only && s.cookie.secure && s.cookie.partitioned);
     assert_eq!(s.cookie.same_site, SameSite::Strict);
     assert!(s.use_signer);
+    assert_eq!(s.cookie_format, CookieFormat::Flask);
     assert_eq!(s.secret_key.as_ref().unwrap().expose(), KEY.as_bytes());
     let fallbacks: Vec<&[u8]> = s.secret_key_fallbacks.iter().map(|k| k.expose()).collect();
     assert_eq!(
@@ -347,6 +350,65 @@ fn malformed_enums_are_refused() {
 }
 
 #[test]
+fn sessions_in_the_cookie_need_a_key_long_enough_for_their_format() {
+    refused(&[("SESSION_TYPE", "cookie")], "SECRET_KEY", "");
+    let message = refused(
+        &[
+            ("SESSION_TYPE", "cookie"),
+            ("SECRET_KEY", "too-short-a-secret"),
+        ],
+        "SECRET_KEY",
+        "SESSION_COOKIE_FORMAT=sealed",
+    );
+    assert!(!message.contains("too-short-a-secret"), "{message}");
+    refused(
+        &[
+            ("SESSION_TYPE", "cookie"),
+            ("SECRET_KEY", KEY),
+            ("SECRET_KEY_FALLBACKS", "old-and-short"),
+        ],
+        "SECRET_KEY_FALLBACKS",
+        "",
+    );
+    // Flask's own format keeps a Flask app's key, whatever its length (with a warning).
+    let flask = config(&[
+        ("SESSION_TYPE", "cookie"),
+        ("SESSION_COOKIE_FORMAT", "flask"),
+        ("SECRET_KEY", "dev"),
+    ])
+    .unwrap();
+    assert_eq!(flask.session_type(), SessionType::Cookie);
+    refused(
+        &[
+            ("SESSION_TYPE", "cookie"),
+            ("SECRET_KEY", KEY),
+            ("SESSION_COOKIE_FORMAT", "pickle"),
+        ],
+        "SESSION_COOKIE_FORMAT",
+        "pickle",
+    );
+}
+
+#[test]
+fn sessions_in_the_cookie_refuse_what_needs_server_state() {
+    for key in ["SESSION_USER_INDEX", "SESSION_MAX_PER_USER"] {
+        let value = if key == "SESSION_USER_INDEX" {
+            "true"
+        } else {
+            "3"
+        };
+        let err = config(&[
+            ("SESSION_TYPE", "cookie"),
+            ("SECRET_KEY", KEY),
+            (key, value),
+        ])
+        .expect_err("a user index needs server state");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err:?}");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
+
+#[test]
 fn illegal_cookie_name_is_refused() {
     refused(
         &[("SESSION_COOKIE_NAME", "my session")],
@@ -513,6 +575,7 @@ fn every_key_is_handled_by_with_config() {
         ConfigKey::CookieSameSite => "Lax",
         ConfigKey::SecretKey | ConfigKey::SecretKeyFallbacks => "k",
         ConfigKey::SignerFormat => "itsdangerous",
+        ConfigKey::CookieFormat => "flask",
         ConfigKey::Permanent
         | ConfigKey::RefreshEachRequest
         | ConfigKey::CookieHttpOnly

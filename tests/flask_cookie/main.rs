@@ -93,7 +93,10 @@ impl Pair {
     /// Polls until the Flask app answers (at most 10 s).
     async fn wait_for_python(&self) {
         for _ in 0..200 {
-            if reqwest::get(format!("{}/whoami", self.python)).await.is_ok() {
+            if reqwest::get(format!("{}/whoami", self.python))
+                .await
+                .is_ok()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -203,10 +206,13 @@ fn rust_routes() -> Router {
         .route(
             "/set_rust_types",
             get(|s: Session| async move {
-                s.insert("r_bytes", &ByteBuf::from(vec![0u8, 1, 255])).await?;
-                s.insert("r_time", &Timestamp::new(1_704_164_645, 0)).await?;
+                s.insert("r_bytes", &ByteBuf::from(vec![0u8, 1, 255]))
+                    .await?;
+                s.insert("r_time", &Timestamp::new(1_704_164_645, 0))
+                    .await?;
                 s.insert("r_list", &(1, "two", [3.5])).await?;
-                s.insert("r_map", &BTreeMap::from([("z", 1), ("a", 2)])).await?;
+                s.insert("r_map", &BTreeMap::from([("z", 1), ("a", 2)]))
+                    .await?;
                 Ok::<_, SessionError>("set")
             }),
         )
@@ -236,8 +242,7 @@ async fn check_types_in_rust(s: Session) -> Result<String, SessionError> {
     );
     check(
         "t_uuid",
-        s.get::<String>("t_uuid").await?.as_deref()
-            == Some("12345678-1234-5678-1234-567812345678"),
+        s.get::<String>("t_uuid").await?.as_deref() == Some("12345678-1234-5678-1234-567812345678"),
     );
     let at = UNIX_EPOCH + Duration::from_secs(1_704_164_645);
     check(
@@ -246,7 +251,8 @@ async fn check_types_in_rust(s: Session) -> Result<String, SessionError> {
     );
     check(
         "t_tag_like_dict",
-        s.get::<BTreeMap<String, Vec<u8>>>("t_tag_like_dict").await?
+        s.get::<BTreeMap<String, Vec<u8>>>("t_tag_like_dict")
+            .await?
             == Some(BTreeMap::from([(" t".to_owned(), vec![1, 2])])),
     );
     check(
@@ -290,7 +296,10 @@ async fn a_login_on_either_side_is_seen_by_the_other_and_so_is_a_logout() {
 #[tokio::test]
 async fn a_counter_is_shared_both_ways() {
     let mut pair = Pair::start(KEY, &[]).await;
-    for (i, on_python) in [true, false, true, true, false, false].into_iter().enumerate() {
+    for (i, on_python) in [true, false, true, true, false, false]
+        .into_iter()
+        .enumerate()
+    {
         let count = if on_python {
             pair.python("/incr").await
         } else {
@@ -324,8 +333,14 @@ async fn values_rust_writes_are_read_by_python_as_their_python_types() {
         pair.python("/describe/r_time").await,
         "datetime:datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)"
     );
-    assert_eq!(pair.python("/describe/r_list").await, "list:[1, 'two', [3.5]]");
-    assert_eq!(pair.python("/describe/r_map").await, "dict:{'a': 2, 'z': 1}");
+    assert_eq!(
+        pair.python("/describe/r_list").await,
+        "list:[1, 'two', [3.5]]"
+    );
+    assert_eq!(
+        pair.python("/describe/r_map").await,
+        "dict:{'a': 2, 'z': 1}"
+    );
 }
 
 #[tokio::test]
@@ -361,7 +376,11 @@ async fn a_cookie_older_than_the_lifetime_is_no_session_on_both_sides() {
     for (cookie, expected) in [(recent, "ada"), (expired, "<none>")] {
         for base in [pair.python.clone(), pair.rust.clone()] {
             pair.cookie = Some(cookie.clone());
-            assert_eq!(pair.get(&base, "/whoami").await, expected, "{base} {cookie}");
+            assert_eq!(
+                pair.get(&base, "/whoami").await,
+                expected,
+                "{base} {cookie}"
+            );
         }
     }
 }
@@ -381,7 +400,9 @@ async fn key_rotation_through_fallbacks_on_both_sides() {
     pair.rust("/touch").await;
     let value = pair.cookie.clone().unwrap();
     let value = encode(value.split_once('=').unwrap().1);
-    let with_new = pair.python(&format!("/opens?key={}&value={value}", encode(KEY))).await;
+    let with_new = pair
+        .python(&format!("/opens?key={}&value={value}", encode(KEY)))
+        .await;
     assert!(with_new.contains(r#""username": "ada""#), "{with_new}");
     let with_old = pair
         .python(&format!("/opens?key={}&value={value}", encode(OLD_KEY)))
@@ -394,7 +415,10 @@ async fn long_sessions_are_compressed_and_read_on_both_sides() {
     let mut pair = Pair::start(KEY, &[]).await;
     let long = "x".repeat(2000);
     pair.rust(&format!("/login/{long}")).await;
-    assert!(pair.cookie.as_deref().unwrap().starts_with("session=."), "compressed");
+    assert!(
+        pair.cookie.as_deref().unwrap().starts_with("session=."),
+        "compressed"
+    );
     assert_eq!(pair.python("/whoami").await, long);
     pair.python("/incr").await;
     assert_eq!(pair.rust("/whoami").await, long);
