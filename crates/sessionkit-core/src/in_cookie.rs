@@ -272,6 +272,17 @@ impl InCookie {
     }
 }
 
+#[cfg(test)]
+impl InCookie {
+    /// `payload` sealed or signed as it is, whatever it holds.
+    pub(crate) fn seal_raw(&self, payload: &[u8], now: SystemTime) -> String {
+        match &self.format {
+            Format::Sealed(sealer) => sealer.seal(&self.name, payload, now),
+            Format::Flask(signer) => signer.sign(payload, now),
+        }
+    }
+}
+
 impl fmt::Debug for InCookie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InCookie")

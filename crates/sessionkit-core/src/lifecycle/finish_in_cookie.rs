@@ -12,7 +12,7 @@ use crate::in_cookie::{InCookie, MAX_COOKIE_LEN};
 use crate::lifecycle::shared::{
     Happened, Shared, created_at, is_effectively_empty, is_permanent, user_in,
 };
-use crate::lifecycle::state::{FromCookie, Leaving, Loaded};
+use crate::lifecycle::state::{Leaving, Loaded};
 use crate::lifecycle::{Action, CREATED_KEY, Outcome};
 use crate::telemetry::{self, keys};
 use crate::{Error, Timestamp};
@@ -72,9 +72,7 @@ pub(crate) fn settle(
     if created_at(&data).is_none() {
         data.set_untracked(CREATED_KEY, &Timestamp::from(now))?;
     }
-    let kept = cookie
-        .map(|FromCookie { kept, .. }| kept)
-        .unwrap_or_default();
+    let kept = cookie.map(|c| c.kept).unwrap_or_default();
     let value = in_cookie.seal(&data, &kept, now)?;
     let expires_at = is_permanent(&data).then(|| shared.expiry(&data));
     let set_cookie = shared.cookies.set_cookie_value(value, expires_at, now);

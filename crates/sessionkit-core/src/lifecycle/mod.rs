@@ -7,6 +7,8 @@ mod events_tests;
 mod finish;
 mod finish_in_cookie;
 mod headers;
+#[cfg(test)]
+mod in_cookie_tests;
 mod outcome;
 #[cfg(test)]
 mod outcome_tests;

@@ -409,20 +409,20 @@ impl Session {
                 loaded.stored = Some(Version::new(0));
                 loaded.user = shared.named_user(&data);
                 loaded.data = data;
-                loaded.cookie = Some(FromCookie {
+                loaded.cookie = Some(Box::new(FromCookie {
                     issued: Some(opened.issued),
                     kept,
-                });
+                }));
             }
             Ok((data, _)) => {
                 tracing::debug!("session in the cookie reached SESSION_ABSOLUTE_LIFETIME");
                 shared.report(Happened::Expired, &id, || {
                     user_in(&data, &shared.config.user_key)
                 });
-                loaded.cookie = Some(FromCookie {
+                loaded.cookie = Some(Box::new(FromCookie {
                     issued: None,
                     kept: Kept::default(),
-                });
+                }));
             }
             Err(error) => {
                 telemetry::count(&keys::SESSION_UNREADABLE_DECODE);

@@ -25,7 +25,7 @@ pub(crate) struct Loaded {
     /// Whether the load itself moved the expiry (a browser session's folded refresh).
     pub(crate) refreshed_on_load: bool,
     /// With the session kept in the cookie: what the request's cookie held, if it sent one.
-    pub(crate) cookie: Option<FromCookie>,
+    pub(crate) cookie: Option<Box<FromCookie>>,
 }
 
 /// A session kept in the cookie, as the request's cookie held it.
