@@ -30,6 +30,12 @@ pub struct MetricsRecorder {
     _guard: LocalRecorderGuard<'static>,
 }
 
+impl std::fmt::Debug for MetricsRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsRecorder").finish_non_exhaustive()
+    }
+}
+
 impl MetricsRecorder {
     /// Installs a recorder for the current thread until the returned value is dropped.
     pub fn install() -> Self {
