@@ -9,6 +9,8 @@ use sessionkit_core::{
     SecretKey, SessionConfig, redact_url,
 };
 
+#[cfg(feature = "memcached")]
+use crate::MemcachedPlacement;
 use crate::{SessionType, parse};
 
 /// Default Redis URL, as Flask-Session's default `Redis()` client.
@@ -52,6 +54,8 @@ pub struct Config {
     session_type: SessionType,
     redis_url: String,
     memcached_servers: Vec<String>,
+    #[cfg(feature = "memcached")]
+    memcached_placement: MemcachedPlacement,
     sql_url: Option<String>,
     sql_table: String,
     key_prefix: String,
@@ -113,6 +117,13 @@ impl Config {
         &self.memcached_servers
     }
 
+    /// How keys are placed on the Memcached servers (`SESSION_MEMCACHED_PLACEMENT`).
+    #[cfg(feature = "memcached")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
+    pub fn memcached_placement(&self) -> MemcachedPlacement {
+        self.memcached_placement
+    }
+
     /// The database URL (`SESSION_SQL_URL`).
     pub fn sql_url(&self) -> Option<&str> {
         self.sql_url.as_deref()
@@ -167,8 +178,8 @@ impl Config {
 impl fmt::Debug for Config {
     /// Passwords in URLs and secret keys are not shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("session_type", &self.session_type)
+        let mut d = f.debug_struct("Config");
+        d.field("session_type", &self.session_type)
             .field("redis_url", &redact_url(&self.redis_url))
             .field(
                 "memcached_servers",
@@ -177,8 +188,10 @@ impl fmt::Debug for Config {
                     .iter()
                     .map(|s| redact_url(s))
                     .collect::<Vec<_>>(),
-            )
-            .field("sql_url", &self.sql_url.as_deref().map(redact_url))
+            );
+        #[cfg(feature = "memcached")]
+        d.field("memcached_placement", &self.memcached_placement);
+        d.field("sql_url", &self.sql_url.as_deref().map(redact_url))
             .field("sql_table", &self.sql_table)
             .field("key_prefix", &self.key_prefix)
             .field("cleanup_interval", &self.cleanup_interval)
@@ -202,6 +215,8 @@ impl Default for ConfigBuilder {
                 session_type: SessionType::Memory,
                 redis_url: DEFAULT_REDIS_URL.to_owned(),
                 memcached_servers: vec![DEFAULT_MEMCACHED_SERVER.to_owned()],
+                #[cfg(feature = "memcached")]
+                memcached_placement: MemcachedPlacement::default(),
                 sql_url: None,
                 sql_table: DEFAULT_SQL_TABLE.to_owned(),
                 key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
@@ -291,6 +306,11 @@ impl ConfigBuilder {
             ConfigKey::SessionType => c.session_type = v.parse()?,
             ConfigKey::Redis => c.redis_url = v.to_owned(),
             ConfigKey::Memcached => c.memcached_servers = parse::list(v),
+            #[cfg(feature = "memcached")]
+            ConfigKey::MemcachedPlacement => c.memcached_placement = v.parse()?,
+            // Read by the Memcached store only, which this build does not include.
+            #[cfg(not(feature = "memcached"))]
+            ConfigKey::MemcachedPlacement => {}
             ConfigKey::SqlUrl => c.sql_url = Some(v.to_owned()),
             ConfigKey::SqlTable => c.sql_table = v.to_owned(),
             ConfigKey::KeyPrefix => c.key_prefix = value.to_owned(),
@@ -360,6 +380,17 @@ impl ConfigBuilder {
         servers: impl IntoIterator<Item = S>,
     ) -> Self {
         self.config.memcached_servers = servers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How keys are placed on the Memcached servers (`SESSION_MEMCACHED_PLACEMENT`, default
+    /// [`MemcachedPlacement::Sessionkit`]): [`MemcachedPlacement::Pymemcache`] shares them
+    /// with a Flask app whose Flask-Session uses a pymemcache `HashClient` over the same
+    /// servers.
+    #[cfg(feature = "memcached")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
+    pub fn memcached_placement(mut self, placement: MemcachedPlacement) -> Self {
+        self.config.memcached_placement = placement;
         self
     }
 

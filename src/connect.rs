@@ -52,6 +52,7 @@ pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
             )
             .key_prefix(config.key_prefix())
             .timeout(config.session().store_timeout)
+            .placement(config.memcached_placement())
             .build()
             .await?;
             Ok(Arc::new(store))

@@ -71,6 +71,9 @@ pub use config::{
 };
 pub use connect::connect;
 pub use session_type::SessionType;
+#[cfg(feature = "memcached")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
+pub use sessionkit_memcached::MemcachedPlacement;
 
 pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, CookieFormat, CookieStore, DynClock,

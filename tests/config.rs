@@ -564,6 +564,7 @@ fn every_key_is_handled_by_with_config() {
         ConfigKey::SessionType => "memory",
         ConfigKey::Redis => "redis://cache:6379",
         ConfigKey::Memcached => "m1:11211",
+        ConfigKey::MemcachedPlacement => "pymemcache",
         ConfigKey::SqlUrl => "postgres://db/app",
         ConfigKey::SqlTable => "t",
         ConfigKey::SerializationFormat => "json",
@@ -690,6 +691,48 @@ async fn connect_builds_the_memcached_store_over_every_server() {
         debug.contains("127.0.0.1:11211") && debug.contains("127.0.0.1:11212"),
         "{debug}"
     );
+}
+
+#[cfg(feature = "memcached")]
+#[test]
+fn memcached_placement_is_read_and_checked() {
+    use sessionkit::MemcachedPlacement;
+    assert_eq!(
+        config(&[]).unwrap().memcached_placement(),
+        MemcachedPlacement::Sessionkit
+    );
+    let from_key = config(&[("SESSION_MEMCACHED_PLACEMENT", "pymemcache")]).unwrap();
+    assert_eq!(
+        from_key.memcached_placement(),
+        MemcachedPlacement::Pymemcache
+    );
+    let from_builder = Config::builder()
+        .memcached_placement(MemcachedPlacement::Pymemcache)
+        .build()
+        .unwrap();
+    assert_eq!(
+        from_builder.memcached_placement(),
+        MemcachedPlacement::Pymemcache
+    );
+    refused(
+        &[("SESSION_MEMCACHED_PLACEMENT", "ketama")],
+        "SESSION_MEMCACHED_PLACEMENT",
+        "ketama",
+    );
+}
+
+#[cfg(feature = "memcached")]
+#[tokio::test]
+async fn connect_gives_the_memcached_store_its_placement() {
+    let config = config(&[
+        ("SESSION_TYPE", "memcached"),
+        ("SESSION_MEMCACHED", "127.0.0.1:11211,127.0.0.1:11212"),
+        ("SESSION_MEMCACHED_PLACEMENT", "pymemcache"),
+    ])
+    .unwrap();
+    let store = sessionkit::connect(&config).await.unwrap();
+    let debug = format!("{store:?}");
+    assert!(debug.contains("placement: Pymemcache"), "{debug}");
 }
 
 #[cfg(feature = "memcached")]

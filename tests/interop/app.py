@@ -4,7 +4,8 @@ Configured by environment variables (the Rust tests start it):
 
     INTEROP_BACKEND               redis | memcached
     INTEROP_REDIS_URL             e.g. redis://127.0.0.1:6379/0
-    INTEROP_MEMCACHED             e.g. 127.0.0.1:11211
+    INTEROP_MEMCACHED             e.g. 127.0.0.1:11211; several, comma-separated, for a
+                                  pymemcache HashClient over them
     SESSION_KEY_PREFIX            default session:
     SESSION_SERIALIZATION_FORMAT  msgpack | json
     SESSION_USE_SIGNER            1 to sign the cookie (needs SECRET_KEY)
@@ -33,10 +34,20 @@ if app.config["SESSION_TYPE"] == "redis":
 
     app.config["SESSION_REDIS"] = redis.Redis.from_url(os.environ["INTEROP_REDIS_URL"])
 else:
-    from pymemcache.client.base import Client
+    # default_noreply=False: each write waits for the server's reply before the response
+    # goes out, so the Rust side's next read cannot overtake it (with pymemcache's default,
+    # a write sent without waiting could land after that read).
+    servers = os.environ["INTEROP_MEMCACHED"].split(",")
+    if len(servers) == 1:
+        from pymemcache.client.base import Client
 
-    host, port = os.environ["INTEROP_MEMCACHED"].rsplit(":", 1)
-    app.config["SESSION_MEMCACHED"] = Client((host, int(port)))
+        host, port = servers[0].rsplit(":", 1)
+        app.config["SESSION_MEMCACHED"] = Client((host, int(port)), default_noreply=False)
+    else:
+        from pymemcache.client.hash import HashClient
+
+        # pymemcache places each key (sessionkit: SESSION_MEMCACHED_PLACEMENT=pymemcache).
+        app.config["SESSION_MEMCACHED"] = HashClient(servers, default_noreply=False)
 
 Session(app)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -2,7 +2,8 @@
 //! loopback over one store, one HTTP client with one cookie jar drives both.
 //!
 //! Needs the Python environment that `./scripts/test` creates in `.venv` (pinned in
-//! `tests/interop/requirements.txt`), Redis on 6379 and memcached on 11211.
+//! `tests/interop/requirements.txt`), Redis on 6379 and memcached on 11211 and 11212
+//! (`./scripts/services` starts them).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -19,8 +20,15 @@ use sessionkit::{Id, Timestamp};
 #[derive(Debug, Clone, Copy)]
 enum Store {
     Redis,
+    /// One memcached server (pymemcache's `Client` on the Python side).
     Memcached,
+    /// Two memcached servers ([`MEMCACHED_NODES`]): a pymemcache `HashClient` on the Python
+    /// side, `SESSION_MEMCACHED_PLACEMENT=pymemcache` on the Rust side.
+    MemcachedHashClient,
 }
+
+/// The servers of [`Store::MemcachedHashClient`].
+const MEMCACHED_NODES: [&str; 2] = ["127.0.0.1:11211", "127.0.0.1:11212"];
 
 /// Settings both apps get.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +46,8 @@ struct Shared {
 struct Pair {
     python: String,
     rust: String,
+    /// The store key prefix both apps use.
+    prefix: String,
     client: reqwest::Client,
     child: Child,
     server: tokio::task::JoinHandle<()>,
@@ -53,6 +63,14 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A client with a cookie jar of its own: one visitor.
+fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 fn venv_python() -> PathBuf {
@@ -89,6 +107,9 @@ impl Pair {
             Store::Memcached => python
                 .env("INTEROP_BACKEND", "memcached")
                 .env("INTEROP_MEMCACHED", "127.0.0.1:11211"),
+            Store::MemcachedHashClient => python
+                .env("INTEROP_BACKEND", "memcached")
+                .env("INTEROP_MEMCACHED", MEMCACHED_NODES.join(",")),
         };
         if let Some(key) = shared.signer_key {
             python.env("SESSION_USE_SIGNER", "1").env("SECRET_KEY", key);
@@ -115,6 +136,11 @@ impl Pair {
             Store::Memcached => pairs.extend([
                 ("SESSION_TYPE", "memcached".into()),
                 ("SESSION_MEMCACHED", "127.0.0.1:11211".into()),
+            ]),
+            Store::MemcachedHashClient => pairs.extend([
+                ("SESSION_TYPE", "memcached".into()),
+                ("SESSION_MEMCACHED", MEMCACHED_NODES.join(",")),
+                ("SESSION_MEMCACHED_PLACEMENT", "pymemcache".into()),
             ]),
         }
         if let Some(key) = shared.signer_key {
@@ -159,10 +185,8 @@ impl Pair {
         let pair = Self {
             python: format!("http://127.0.0.1:{python_port}"),
             rust,
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            prefix,
+            client: cookie_client(),
             child,
             server,
             sessions,
@@ -183,6 +207,11 @@ impl Pair {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the Flask app did not start on {}", self.python);
+    }
+
+    /// Drops the cookies: the next request is a new visitor's.
+    fn new_visitor(&mut self) {
+        self.client = cookie_client();
     }
 
     async fn python(&self, path: &str) -> String {
@@ -547,6 +576,85 @@ async fn every_value_type_survives_python_rust_python(store: Store) {
     );
 }
 
+/// Visitors per test on two servers: all on one server by chance once in 2^19 runs.
+const VISITORS: usize = 20;
+
+/// The session id in a `Set-Cookie` among `cookies` (unsigned).
+fn session_id(cookies: &[String]) -> Id {
+    let cookie = cookies
+        .iter()
+        .find_map(|c| c.strip_prefix("session="))
+        .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
+    let value = cookie.split(';').next().unwrap();
+    Id::parse(value).unwrap_or_else(|| panic!("not a session id: {value}"))
+}
+
+/// Reads each of [`MEMCACHED_NODES`] on its own, for where a session is.
+struct Nodes(Vec<(&'static str, sessionkit_memcached::MemcachedStore)>);
+
+impl Nodes {
+    async fn connect(prefix: &str) -> Self {
+        let mut nodes = Vec::new();
+        for node in MEMCACHED_NODES {
+            let store = sessionkit_memcached::MemcachedStore::builder([node])
+                .key_prefix(prefix)
+                .build_and_ping()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "memcached on {node} is needed: start it with ./scripts/services ({e:?})"
+                    )
+                });
+            nodes.push((node, store));
+        }
+        Self(nodes)
+    }
+
+    /// The one server that holds `id`.
+    async fn holder(&self, id: &Id) -> &'static str {
+        let mut holders = Vec::new();
+        for (node, store) in &self.0 {
+            if sessionkit::SessionStore::load(store, id)
+                .await
+                .unwrap()
+                .is_some()
+            {
+                holders.push(*node);
+            }
+        }
+        assert_eq!(holders.len(), 1, "session {id} on {holders:?}");
+        holders[0]
+    }
+}
+
+/// [`VISITORS`] visitors log in on one side (Python when `python_writes`) and the other
+/// side sees each of them; their sessions are on both servers, each on one.
+async fn logins_cross_over_both_memcached_servers(python_writes: bool) {
+    let mut pair = Pair::start(Store::MemcachedHashClient, Shared::default()).await;
+    let nodes = Nodes::connect(&pair.prefix).await;
+    let (writer, reader) = if python_writes {
+        (pair.python.clone(), pair.rust.clone())
+    } else {
+        (pair.rust.clone(), pair.python.clone())
+    };
+    let mut held = Vec::new();
+    for n in 0..VISITORS {
+        pair.new_visitor();
+        let user = format!("user-{n}");
+        let (cookies, body) = pair.get(&writer, &format!("/login/{user}")).await;
+        assert_eq!(body, "ok");
+        assert_eq!(
+            pair.get(&reader, "/whoami").await.1,
+            user,
+            "{reader} finds the session {writer} wrote"
+        );
+        held.push(nodes.holder(&session_id(&cookies)).await);
+    }
+    for node in MEMCACHED_NODES {
+        assert!(held.contains(&node), "no session on {node}: {held:?}");
+    }
+}
+
 macro_rules! interop_tests {
     ($store:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -602,4 +710,23 @@ mod redis {
 
 mod memcached {
     interop_tests!(super::Store::Memcached);
+}
+
+/// Two memcached servers: Flask-Session on a pymemcache `HashClient`, sessionkit in
+/// `SESSION_MEMCACHED_PLACEMENT=pymemcache`.
+mod memcached_hashclient {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logins_on_python_are_seen_by_rust_on_both_servers() {
+        super::logins_cross_over_both_memcached_servers(true).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logins_on_rust_are_seen_by_python_on_both_servers() {
+        super::logins_cross_over_both_memcached_servers(false).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counter_is_shared_both_ways() {
+        super::counter_is_shared_both_ways(super::Store::MemcachedHashClient).await;
+    }
 }

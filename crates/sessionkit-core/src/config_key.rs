@@ -50,6 +50,9 @@ config_keys! {
     Redis = "SESSION_REDIS",
     /// Comma-separated Memcached servers, default `127.0.0.1:11211`.
     Memcached = "SESSION_MEMCACHED",
+    /// Which Memcached server holds a key: `sessionkit` (default, XXH3 rendezvous hashing)
+    /// or `pymemcache` (as pymemcache's `HashClient`, to share the servers with a Flask app).
+    MemcachedPlacement = "SESSION_MEMCACHED_PLACEMENT",
     /// The database URL of the SQL stores (required for them).
     SqlUrl = "SESSION_SQL_URL",
     /// The SQL table, default `sessions`.

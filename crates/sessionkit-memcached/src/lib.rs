@@ -6,16 +6,17 @@
 //!
 //! The client is the `memcache` crate's async meta-protocol client (`memcache::exp`,
 //! marked experimental, so pinned to `~0.21`); only `client.rs` knows it. Key routing
-//! (rendezvous hashing with XXH3), expiry conversion and key validation are this crate's
-//! own.
+//! (rendezvous hashing: with XXH3 by default, or pymemcache `HashClient`'s MurmurHash3 to
+//! share the servers with a Flask-Session app, see [`MemcachedPlacement`]), expiry
+//! conversion and key validation are this crate's own.
 //!
 //! # User index
 //!
 //! [`MemcachedStore`] is a [`UserIndex`](sessionkit_core::UserIndex), on a **best-effort**
 //! basis: memcached cannot list keys, so the store keeps one record per user and may lose
 //! it. The record lives under [`MemcachedStore::user_key`] (prefix + `user:` + base64url of
-//! the SHA-256 of the user name), on the server rendezvous hashing picks for that key, which
-//! may not be the server of the sessions. It lists the user's session ids, each with the
+//! the SHA-256 of the user name), on the server the [`MemcachedPlacement`] picks for that
+//! key, which may not be the server of the sessions. It lists the user's session ids, each with the
 //! latest expiry a `_for` call wrote for it, and expires with its latest entry (plus 2 s
 //! for memcached's one-second clock). Every change is a compare-and-set (`mg key v c`,
 //! then `ms key C<cas>`, `ms key ME` to create it, `md key C<cas>` when it is left empty),
@@ -61,9 +62,12 @@ mod client;
 mod exptime;
 mod key;
 mod members;
+mod placement;
+mod pymemcache_hash;
 mod rendezvous;
 mod store;
 mod user_index;
 mod user_record;
 
+pub use placement::MemcachedPlacement;
 pub use store::{DEFAULT_MAX_CONNECTIONS, MemcachedStore, MemcachedStoreBuilder};

@@ -13,7 +13,7 @@ use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version, redac
 use crate::client::{BACKEND, CasOutcome, Node};
 use crate::exptime::Exptime;
 use crate::key::{user_key, validate_prefix};
-use crate::rendezvous::Rendezvous;
+use crate::placement::{MemcachedPlacement, Ring};
 
 /// The default cap on connections per server.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
@@ -35,7 +35,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 ///
 /// Keys are prefix + id, checked against memcached's rules when the store is built. Each
 /// key lives on one server chosen by rendezvous hashing over the server names (stable
-/// across processes and versions; adding a server moves about 1/N of the sessions).
+/// across processes and versions; adding a server moves about 1/N of the sessions): this
+/// crate's own by default, or pymemcache's `HashClient`'s to share the servers with a
+/// Flask-Session app ([`MemcachedPlacement`]).
 /// Expiry follows memcached's rules: up to 30 days relative, beyond that (Flask's default
 /// 31 days) an absolute unix time, never 0. A server that is down fails only the sessions
 /// it holds, with a typed error within the timeout.
@@ -53,7 +55,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 #[derive(Clone)]
 pub struct MemcachedStore {
     nodes: Arc<[Node]>,
-    ring: Rendezvous,
+    ring: Ring,
+    placement: MemcachedPlacement,
     prefix: Arc<str>,
     timeout: Duration,
 }
@@ -65,6 +68,7 @@ pub struct MemcachedStoreBuilder {
     prefix: String,
     timeout: Duration,
     max_connections: usize,
+    placement: MemcachedPlacement,
 }
 
 impl MemcachedStore {
@@ -75,6 +79,7 @@ impl MemcachedStore {
             prefix: sessionkit_core::DEFAULT_KEY_PREFIX.to_owned(),
             timeout: sessionkit_core::DEFAULT_STORE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            placement: MemcachedPlacement::default(),
         }
     }
 
@@ -88,14 +93,19 @@ impl MemcachedStore {
         id.key(&self.prefix)
     }
 
-    /// The server (`host:port`) that holds `id`.
+    /// How keys are placed on the servers.
+    pub fn placement(&self) -> MemcachedPlacement {
+        self.placement
+    }
+
+    /// The server (`host:port`, as given to the builder) that holds `id`.
     pub fn server_for(&self, id: &Id) -> &str {
         self.node(self.key(id).as_bytes()).address()
     }
 
     /// The memcached key of `user`'s index record (see the [crate docs](crate#user-index)):
     /// prefix + `user:` + base64url of the SHA-256 of the name. It lives on the server
-    /// rendezvous hashing picks for it, like any key.
+    /// the store's [`MemcachedPlacement`] picks for it, like any key.
     pub fn user_key(&self, user: &str) -> String {
         user_key(&self.prefix, user)
     }
@@ -145,6 +155,15 @@ impl MemcachedStoreBuilder {
         self
     }
 
+    /// How keys are placed on the servers (`SESSION_MEMCACHED_PLACEMENT`, default
+    /// [`MemcachedPlacement::Sessionkit`]); [`MemcachedPlacement::Pymemcache`] to share them
+    /// with a Flask app whose Flask-Session uses a pymemcache `HashClient` over the same
+    /// servers.
+    pub fn placement(mut self, placement: MemcachedPlacement) -> Self {
+        self.placement = placement;
+        self
+    }
+
     /// Caps the connections to each server (default 32); callers beyond the cap wait for
     /// a free connection, up to the timeout.
     pub fn max_connections_per_server(mut self, max: usize) -> Self {
@@ -181,7 +200,8 @@ impl MemcachedStoreBuilder {
             nodes.push(node);
         }
         Ok(MemcachedStore {
-            ring: Rendezvous::new(&self.servers),
+            ring: Ring::new(self.placement, &self.servers),
+            placement: self.placement,
             nodes: nodes.into(),
             prefix: self.prefix.into(),
             timeout: self.timeout,
@@ -333,6 +353,7 @@ impl fmt::Debug for MemcachedStoreBuilder {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("max_connections", &self.max_connections)
+            .field("placement", &self.placement)
             .finish()
     }
 }
@@ -350,6 +371,7 @@ impl fmt::Debug for MemcachedStore {
             )
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("placement", &self.placement)
             .finish()
     }
 }

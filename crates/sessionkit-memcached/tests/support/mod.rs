@@ -4,12 +4,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sessionkit_core::Id;
-use sessionkit_memcached::MemcachedStore;
+use sessionkit_memcached::{MemcachedPlacement, MemcachedStore};
 
 pub(crate) const NODE_A: &str = "127.0.0.1:11211";
 pub(crate) const NODE_B: &str = "127.0.0.1:11212";
@@ -21,8 +22,17 @@ pub(crate) fn unique_prefix() -> String {
 
 /// A store over `servers`, failing the test with instructions when one does not answer.
 pub(crate) async fn connect(servers: &[&str]) -> MemcachedStore {
+    connect_placed(servers, MemcachedPlacement::default()).await
+}
+
+/// As [`connect`], placing keys by `placement`.
+pub(crate) async fn connect_placed(
+    servers: &[&str],
+    placement: MemcachedPlacement,
+) -> MemcachedStore {
     MemcachedStore::builder(servers.iter().copied())
         .key_prefix(unique_prefix())
+        .placement(placement)
         .build_and_ping()
         .await
         .unwrap_or_else(|e| {
@@ -203,4 +213,88 @@ fn runs_as_root() -> bool {
                 .map(|l| l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+/// What pymemcache's `HashClient` over `servers` does with one key: the server it picks
+/// (`host:port`) and, for a read, the value it found there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HashClientCall {
+    pub(crate) server: String,
+    pub(crate) value: Option<Vec<u8>>,
+}
+
+/// Runs a real pymemcache `HashClient` over `servers` (the interop tests' Python, `.venv` at
+/// the repository root): `"get"` reads each key, `"set"` writes each key's value (non-empty;
+/// 600 s, waiting for the server's reply). One call per key, in order.
+pub(crate) fn hashclient(
+    servers: &[&str],
+    op: &str,
+    items: &[(String, Vec<u8>)],
+) -> Vec<HashClientCall> {
+    const SCRIPT: &str = r#"
+import sys
+from pymemcache.client.hash import HashClient
+
+client = HashClient(sys.argv[1].split(","))
+for line in sys.stdin:
+    key, value = line.split()
+    host, port = client._get_client(key).server
+    if sys.argv[2] == "set":
+        assert client.set(key, bytes.fromhex(value), expire=600, noreply=False), key
+        print(f"{host}:{port} -")
+    else:
+        found = client.get(key)
+        print(f"{host}:{port} {'-' if found is None else found.hex()}")
+"#;
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: ./scripts/test creates the Python environment (pymemcache) from \
+         tests/interop/requirements.txt",
+        python.display()
+    );
+    let mut child = Command::new(&python)
+        .args(["-c", SCRIPT, &servers.join(","), op])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the Python interpreter");
+    let mut input = String::new();
+    for (key, value) in items {
+        assert!(op != "set" || !value.is_empty(), "{key}: an empty value");
+        let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+        input.push_str(&format!(
+            "{key} {}\n",
+            if hex.is_empty() { "-" } else { &hex }
+        ));
+    }
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "pymemcache's HashClient failed: are memcached's {servers:?} up? Start them with \
+         ./scripts/services"
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (server, value) = line.split_once(' ').unwrap();
+            let value = (value != "-").then(|| {
+                (0..value.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&value[i..i + 2], 16).unwrap())
+                    .collect()
+            });
+            HashClientCall {
+                server: server.to_owned(),
+                value,
+            }
+        })
+        .collect()
 }
