@@ -44,12 +44,13 @@ fn stored_ids(store: &MemcachedStore, user: &str) -> Vec<String> {
 }
 
 /// Asserts that the record's TTL on the server is `secs` plus the store's margin (2 s),
-/// within a second or two of memcached's clock.
+/// within memcached's clock: it ticks once a second, and an absolute expiry (beyond 30
+/// days) is read back against that coarse clock, which can add up to two more seconds.
 fn assert_record_ttl(store: &MemcachedStore, user: &str, secs: i64, what: &str) {
     let ttl = server_ttl(NODE_A, &store.user_key(user))
         .unwrap_or_else(|| panic!("{what}: no index record"));
     assert!(
-        (secs - 1..=secs + 4).contains(&ttl),
+        (secs - 1..=secs + 6).contains(&ttl),
         "{what}: index record TTL {ttl}, latest member {secs}"
     );
 }
