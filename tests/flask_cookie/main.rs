@@ -6,10 +6,11 @@
 //! Needs the Python environment that `./scripts/test` creates in `.venv` (pinned in
 //! `tests/interop/requirements.txt`). No server: the session lives in the cookie.
 
+#[path = "../python_app/mod.rs"]
+mod python_app;
+
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, UNIX_EPOCH};
 
 use axum::Router;
@@ -32,36 +33,14 @@ struct Pair {
     server: tokio::task::JoinHandle<()>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn venv_python() -> PathBuf {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: ./scripts/test creates the Python environment (flask, itsdangerous) \
-         from tests/interop/requirements.txt",
-        python.display()
-    );
-    python
-}
-
 impl Pair {
     /// Both apps with `SECRET_KEY = key` and the older `fallbacks`.
     async fn start(key: &str, fallbacks: &[&str]) -> Self {
         let fallbacks = serde_json::to_string(fallbacks).unwrap();
-        let python_port = free_port();
-        let child = Command::new(venv_python())
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/flask_cookie/app.py"))
-            .env("PORT", python_port.to_string())
+        let python_port = python_app::free_port();
+        let child = python_app::python_app("tests/flask_cookie/app.py", python_port)
             .env("SECRET_KEY", key)
             .env("SECRET_KEY_FALLBACKS", &fallbacks)
-            .stdout(Stdio::null())
             .spawn()
             .expect("start the Flask app");
 
@@ -78,7 +57,7 @@ impl Pair {
         let app = rust_routes().layer(layer);
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-        let pair = Self {
+        let mut pair = Self {
             python: format!("http://127.0.0.1:{python_port}"),
             rust,
             client: reqwest::Client::new(),
@@ -86,22 +65,8 @@ impl Pair {
             child,
             server,
         };
-        pair.wait_for_python().await;
+        python_app::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
         pair
-    }
-
-    /// Polls until the Flask app answers (at most 10 s).
-    async fn wait_for_python(&self) {
-        for _ in 0..200 {
-            if reqwest::get(format!("{}/whoami", self.python))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the Flask app did not start on {}", self.python);
     }
 
     async fn python(&mut self, path: &str) -> String {

@@ -5,9 +5,10 @@
 //! `tests/interop/requirements.txt`), Redis on 6379 and memcached on 11211 and 11212
 //! (`./scripts/services` starts them).
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+#[path = "../python_app/mod.rs"]
+mod python_app;
+
+use std::process::Child;
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
@@ -57,14 +58,6 @@ struct Pair {
     redis: Option<sessionkit_redis::RedisStore>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A client with a cookie jar of its own: one visitor.
 fn cookie_client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -73,33 +66,17 @@ fn cookie_client() -> reqwest::Client {
         .unwrap()
 }
 
-fn venv_python() -> PathBuf {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: ./scripts/test creates the Python environment (flask, flask-session \
-         0.8.0, msgspec, redis, pymemcache) from tests/interop/requirements.txt",
-        python.display()
-    );
-    python
-}
-
 impl Pair {
     async fn start(store: Store, shared: Shared) -> Self {
         let prefix = format!("interop-{}:", &Id::random().to_string()[..10]);
 
         // The Python app.
-        let python_port = free_port();
-        let mut python = Command::new(venv_python());
-        python
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/app.py"))
-            .env("PORT", python_port.to_string())
-            .env("SESSION_KEY_PREFIX", &prefix)
-            .env(
-                "SESSION_SERIALIZATION_FORMAT",
-                if shared.json { "json" } else { "msgpack" },
-            )
-            .stdout(Stdio::null());
+        let python_port = python_app::free_port();
+        let mut python = python_app::python_app("tests/interop/app.py", python_port);
+        python.env("SESSION_KEY_PREFIX", &prefix).env(
+            "SESSION_SERIALIZATION_FORMAT",
+            if shared.json { "json" } else { "msgpack" },
+        );
         match store {
             Store::Redis => python
                 .env("INTEROP_BACKEND", "redis")
@@ -182,7 +159,7 @@ impl Pair {
         let app = rust_routes().layer(layer);
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-        let pair = Self {
+        let mut pair = Self {
             python: format!("http://127.0.0.1:{python_port}"),
             rust,
             prefix,
@@ -192,21 +169,8 @@ impl Pair {
             sessions,
             redis,
         };
-        pair.wait_for_python().await;
+        python_app::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
         pair
-    }
-
-    async fn wait_for_python(&self) {
-        for _ in 0..200 {
-            if reqwest::get(format!("{}/whoami", self.python))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the Flask app did not start on {}", self.python);
     }
 
     /// Drops the cookies: the next request is a new visitor's.

@@ -29,8 +29,13 @@ pub(super) fn decode(payload: &Bytes) -> Result<SessionData, Error> {
     Ok(SessionData::from_encoded_entries(entries))
 }
 
-fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
-    Ok(match value {
+/// The JSON of a MessagePack scalar (nil, boolean, integer, float, string); `None` for
+/// binary, containers and extensions, which each JSON form writes its own way.
+///
+/// # Errors
+/// [`Error::Encode`] for a string that is not UTF-8 or a float JSON cannot hold.
+pub(super) fn scalar(value: &ValueRef<'_>) -> Result<Option<Value>, Error> {
+    Ok(Some(match value {
         ValueRef::Nil => Value::Null,
         ValueRef::Boolean(b) => Value::Bool(*b),
         ValueRef::Integer(n) => match (n.as_u64(), n.as_i64()) {
@@ -44,6 +49,15 @@ fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
             Some(s) => Value::String(s.to_owned()),
             None => return Err(Error::encode("string value is not valid UTF-8")),
         },
+        _ => return Ok(None),
+    }))
+}
+
+fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
+    if let Some(scalar) = scalar(value)? {
+        return Ok(scalar);
+    }
+    Ok(match value {
         ValueRef::Binary(b) => Value::String(STANDARD.encode(b)),
         ValueRef::Array(items) => {
             Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
@@ -71,6 +85,7 @@ fn to_json(value: &ValueRef<'_>) -> Result<Value, Error> {
                 "MessagePack extension type {tag} has no JSON form"
             )));
         }
+        _ => unreachable!("scalars are written above"),
     })
 }
 

@@ -24,7 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use rmpv::{Value as Pack, ValueRef};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::timestamp::TIMESTAMP_EXT;
 use crate::{Error, SessionData, Timestamp};
@@ -173,20 +173,10 @@ fn hyphenated(hex: &str) -> Result<String, Error> {
 
 /// MessagePack as tagged JSON (Flask's `tag`).
 fn tag(value: &ValueRef<'_>) -> Result<Value, Error> {
+    if let Some(scalar) = super::json::scalar(value)? {
+        return Ok(scalar);
+    }
     Ok(match value {
-        ValueRef::Nil => Value::Null,
-        ValueRef::Boolean(b) => Value::Bool(*b),
-        ValueRef::Integer(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => Value::Number(u.into()),
-            (None, Some(i)) => Value::Number(i.into()),
-            (None, None) => unreachable!("a MessagePack integer is an i64 or a u64"),
-        },
-        ValueRef::F32(f) => finite(f64::from(*f))?,
-        ValueRef::F64(f) => finite(*f)?,
-        ValueRef::String(s) => match s.as_str() {
-            Some(s) => Value::String(s.to_owned()),
-            None => return Err(Error::encode("string value is not valid UTF-8")),
-        },
         ValueRef::Binary(b) => tagged(" b", Value::String(STANDARD.encode(b))),
         ValueRef::Array(items) => Value::Array(items.iter().map(tag).collect::<Result<_, _>>()?),
         ValueRef::Map(pairs) => {
@@ -218,6 +208,7 @@ fn tag(value: &ValueRef<'_>) -> Result<Value, Error> {
                 "MessagePack extension type {tag} has no tagged JSON form"
             )));
         }
+        _ => unreachable!("scalars are written above"),
     })
 }
 
@@ -234,12 +225,6 @@ fn http_date(at: Timestamp) -> Result<String, Error> {
     Ok(httpdate::fmt_http_date(
         UNIX_EPOCH + Duration::from_secs(secs),
     ))
-}
-
-fn finite(f: f64) -> Result<Value, Error> {
-    Number::from_f64(f)
-        .map(Value::Number)
-        .ok_or_else(|| Error::encode("JSON cannot hold NaN or infinite floats"))
 }
 
 /// Writes `value` as Python's `json.dumps(value, separators=(",", ":"), sort_keys=True)`

@@ -370,15 +370,7 @@ impl Session {
         }
         // No valid cookie, or an unknown, expired or unreadable session: a fresh one under a
         // new id (an id the client supplied is never adopted).
-        Ok(Loaded {
-            id: Id::random(),
-            stored: None,
-            data: shared.new_data(),
-            leaving: None,
-            user: None,
-            refreshed_on_load: false,
-            cookie: None,
-        })
+        Ok(Loaded::fresh(Id::random(), shared.new_data()))
     }
 
     /// Loads the session kept in the cookie: decodes what the cookie carried (verified when
@@ -392,15 +384,7 @@ impl Session {
             .expect("only with the session in the cookie");
         // Sessions in cookies have no id: events name them by a hint of a random one.
         let id = Id::random();
-        let mut loaded = Loaded {
-            id,
-            stored: None,
-            data: shared.new_data(),
-            leaving: None,
-            user: None,
-            refreshed_on_load: false,
-            cookie: None,
-        };
+        let mut loaded = Loaded::fresh(id, shared.new_data());
         let Some(opened) = &self.inner.opened else {
             return loaded;
         };

@@ -56,6 +56,20 @@ pub(crate) enum Leaving {
 }
 
 impl Loaded {
+    /// A session that starts in this request under `id` with `data` (a new session's
+    /// defaults): nothing stored, nothing left behind.
+    pub(crate) fn fresh(id: Id, data: SessionData) -> Self {
+        Self {
+            id,
+            stored: None,
+            data,
+            leaving: None,
+            user: None,
+            refreshed_on_load: false,
+            cookie: None,
+        }
+    }
+
     /// The ids of records this request's session lives under or leaves behind.
     pub(crate) fn own_ids(&self) -> [Option<Id>; 2] {
         let leaving = match self.leaving {
