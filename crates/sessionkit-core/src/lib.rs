@@ -33,6 +33,8 @@ mod id;
 mod in_cookie;
 mod lifecycle;
 mod memory;
+#[cfg(test)]
+mod proptests;
 mod record;
 mod redact;
 mod session_config;

@@ -166,6 +166,11 @@ async fn write(
                     written(Action::Merged, shared.set_cookie(&id, &data), id)
                 }
                 Saved::Gone => done(Action::Gone, None),
+                Saved::Emptied => {
+                    telemetry::count(&keys::SESSION_MERGED);
+                    shared.report(Happened::Destroyed, &id, logged_out);
+                    done(Action::Deleted, Some(shared.removal_cookie()))
+                }
             }
         }
         (None, Some(_)) => Ok((
@@ -299,6 +304,12 @@ async fn cycle(
             return done(Action::Gone, None);
         };
         (data, version) = (data.rebase(current.0), current.1);
+        if is_effectively_empty(&data) {
+            // Nothing left to move: the rotation ends as a logout of the old record.
+            shared.delete(&old).await?;
+            shared.report(Happened::Destroyed, &old, || None);
+            return done(Action::Deleted, Some(shared.removal_cookie()));
+        }
         id = Id::random();
     }
     telemetry::count(&keys::SESSION_MERGE_GIVEN_UP);
@@ -327,6 +338,9 @@ enum Saved {
     Merged,
     /// The record no longer exists; nothing was written.
     Gone,
+    /// Merged onto a concurrent change, nothing was left (each request removed what the
+    /// other kept): the record was deleted, as for any session its requests emptied.
+    Emptied,
 }
 
 /// Saves `data`; on a conflict, re-loads the record, replays this request's changes onto
@@ -354,6 +368,23 @@ async fn save(
                 };
                 *data = std::mem::take(data).rebase(current);
                 version = current_version;
+                if is_effectively_empty(data) {
+                    match shared.delete_if(id, version, attempt).await {
+                        Ok(()) => return Ok(Saved::Emptied),
+                        Err(e) if e.is_gone() => return Ok(Saved::Gone),
+                        // Changed again meanwhile: merge onto that.
+                        Err(e) if e.is_conflict() => {
+                            let Some((current, current_version)) =
+                                reload(shared, id, attempt).await?
+                            else {
+                                return Ok(Saved::Gone);
+                            };
+                            *data = std::mem::take(data).rebase(current);
+                            version = current_version;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
             Err(e) => return Err(e),
         }

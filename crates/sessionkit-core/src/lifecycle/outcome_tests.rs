@@ -564,3 +564,31 @@ async fn corrupt_record_met_while_merging_is_treated_as_gone() {
     let left = env.memory.load(&id).await.unwrap().unwrap();
     assert_eq!(left.payload().as_ref(), b"\xc1garbage", "left alone");
 }
+
+#[tokio::test]
+async fn two_requests_that_together_remove_every_key_end_the_session() {
+    // Found by the merge property test: each request removes one of the two keys; the
+    // later one's merge leaves nothing, which must end the session rather than store an
+    // empty record.
+    let env = env(|_| ());
+    let cookie = env.stored(&[("a", "1"), ("b", "2")]).await;
+    let (one, two) = (env.request(&cookie), env.request(&cookie));
+    assert!(one.remove("a").await.unwrap());
+    assert!(two.remove("b").await.unwrap());
+    assert_eq!(env.finish(&one).await.action, Action::Saved);
+    let second = env.finish(&two).await;
+    assert_eq!(second.action, Action::Deleted);
+    assert!(second.set_cookie.unwrap().contains("Max-Age=0"));
+    assert!(env.data(&cookie).await.is_none(), "no empty record left");
+
+    // The same through a rotation: nothing is left to move.
+    let cookie = env.stored(&[("a", "1"), ("b", "2")]).await;
+    let (one, two) = (env.request(&cookie), env.request(&cookie));
+    assert!(one.remove("a").await.unwrap());
+    two.cycle_id().await.unwrap();
+    assert!(two.remove("b").await.unwrap());
+    assert_eq!(env.finish(&one).await.action, Action::Saved);
+    assert_eq!(env.finish(&two).await.action, Action::Deleted);
+    assert!(env.data(&cookie).await.is_none());
+    assert!(env.memory.is_empty(), "neither the old record nor a new one");
+}
