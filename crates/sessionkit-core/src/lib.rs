@@ -69,3 +69,22 @@ pub use store::{DynSessionStore, ExpiredDeletion, SessionStore};
 use timeout::TimeoutStore;
 pub use timestamp::Timestamp;
 pub use user_index::{IndexedRecord, UserIndex};
+
+/// Entry points for the fuzz targets (`fuzz/`) into code that is not public; not an API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Decodes `bytes` as Flask's tagged JSON; what decodes is encoded again, and must read
+    /// back the same.
+    pub fn tagged_json_round_trip(bytes: &[u8]) {
+        use crate::codec::tagged_json::{Originals, decode, encode};
+        if let Ok((data, originals)) = decode(bytes) {
+            let json = encode(&data, &originals).expect("what decoded encodes");
+            let (again, _) = decode(json.as_bytes()).expect("what was encoded decodes");
+            assert_eq!(again, data);
+            // Written anew (no originals kept), it reads back the same too.
+            let fresh = encode(&data, &Originals::default()).expect("what decoded encodes");
+            let (again, _) = decode(fresh.as_bytes()).expect("what was encoded decodes");
+            assert_eq!(again, data);
+        }
+    }
+}
