@@ -7,7 +7,9 @@ mod support;
 use std::time::Duration;
 
 use sessionkit_memcached::MemcachedStore;
-use sessionkit_testkit::recovery::{replies_reach_their_calls, survives_a_blip};
+use sessionkit_testkit::recovery::{
+    replies_reach_their_calls, serves_through_latency, survives_a_blip,
+};
 use sessionkit_testkit::{Fault, FaultProxy};
 use support::{NODE_A, NODE_B, unique_prefix};
 
@@ -40,6 +42,12 @@ async fn recovers_from_a_stall() {
     let (proxies, store) = behind_proxies().await;
     let blip = survives_a_blip(&store, &proxies, Fault::Stall, TIMEOUT, MARGIN).await;
     println!("{blip:?}");
+}
+
+#[tokio::test]
+async fn serves_through_latency_below_the_timeout() {
+    let (proxies, store) = behind_proxies().await;
+    serves_through_latency(&store, &proxies, TIMEOUT / 20, TIMEOUT).await;
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use sessionkit_redis::redis::cluster::{ClusterClient, NodeAddress};
 use sessionkit_redis::{ConnectionKind, RedisStore};
-use sessionkit_testkit::recovery::{replies_reach_their_calls, survives_a_blip};
+use sessionkit_testkit::recovery::{
+    replies_reach_their_calls, serves_through_latency, survives_a_blip,
+};
 use sessionkit_testkit::{Fault, FaultProxy};
 use support::{Server, unique_prefix};
 
@@ -99,6 +101,18 @@ async fn multiplexed_recovers_from_a_stall() {
     let (proxies, store) = standalone(ConnectionKind::Multiplexed).await;
     let blip = survives_a_blip(&store, &proxies, Fault::Stall, TIMEOUT, MARGIN).await;
     println!("{blip:?}");
+}
+
+#[tokio::test]
+async fn multiplexed_serves_through_latency_below_the_timeout() {
+    let (proxies, store) = standalone(ConnectionKind::Multiplexed).await;
+    serves_through_latency(&store, &proxies, TIMEOUT / 20, TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn pool_serves_through_latency_below_the_timeout() {
+    let (proxies, store) = standalone(POOL).await;
+    serves_through_latency(&store, &proxies, TIMEOUT / 20, TIMEOUT).await;
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use sessionkit_core::Id;
 use sessionkit_sql::sqlx::mysql::MySqlPoolOptions;
 use sessionkit_sql::sqlx::postgres::PgPoolOptions;
 use sessionkit_sql::{MySqlStore, PostgresStore, sqlx};
-use sessionkit_testkit::recovery::survives_a_blip;
+use sessionkit_testkit::recovery::{serves_through_latency, survives_a_blip};
 use sessionkit_testkit::{Fault, FaultProxy};
 
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -90,6 +90,20 @@ async fn postgres_recovers_from_a_stall() {
     let blip = survives_a_blip(&store, &proxies, Fault::Stall, TIMEOUT, MARGIN).await;
     println!("{blip:?}");
     drop_postgres_table(store).await;
+}
+
+#[tokio::test]
+async fn postgres_serves_through_latency_below_the_timeout() {
+    let (proxies, store) = postgres().await;
+    serves_through_latency(&store, &proxies, TIMEOUT / 20, TIMEOUT).await;
+    drop_postgres_table(store).await;
+}
+
+#[tokio::test]
+async fn mariadb_serves_through_latency_below_the_timeout() {
+    let (proxies, store) = mariadb().await;
+    serves_through_latency(&store, &proxies, TIMEOUT / 20, TIMEOUT).await;
+    drop_mariadb_table(store).await;
 }
 
 #[tokio::test]

@@ -151,6 +151,71 @@ pub async fn replies_match_their_calls(store: &dyn SessionStore) {
     join_all(sessions.iter().map(|(id, _)| store.delete(id))).await;
 }
 
+/// Latency well below the timeout (`latency` on every chunk, each way, through the
+/// proxies: a call of a few round trips, queued behind others for a connection, still fits
+/// in the timeout) is served: rounds of concurrent writes all succeed, each round taking at least the latency
+/// (the writes reached the server) and less than the timeout, and every load then returns
+/// its own session's latest data (from the server, or from a cache the store keeps). Then
+/// the proxies heal and the store keeps serving.
+///
+/// # Panics
+/// When a call fails or gets another call's data under latency, or a round of writes takes
+/// as long as `timeout`.
+pub async fn serves_through_latency(
+    store: &dyn SessionStore,
+    proxies: &[FaultProxy],
+    latency: Duration,
+    timeout: Duration,
+) {
+    // Created first, so the store's connections are open before the latency starts.
+    let sessions = create_sessions(store, 8).await;
+    set(proxies, Fault::Latency(latency));
+    for round in 0..3 {
+        let loads = join_all(sessions.iter().map(|(id, _)| store.load(id))).await;
+        let versions: Vec<_> = loads
+            .into_iter()
+            .map(|loaded| {
+                loaded
+                    .unwrap_or_else(|e| panic!("a load under {latency:?} of latency failed: {e:?}"))
+                    .expect("a session created under latency is found")
+                    .version()
+            })
+            .collect();
+        let values: Vec<Vec<u8>> = sessions
+            .iter()
+            .map(|(_, value)| [value.as_slice(), format!(" round {round}").as_bytes()].concat())
+            .collect();
+        let started = Instant::now();
+        let saves = join_all(
+            sessions
+                .iter()
+                .zip(&values)
+                .zip(&versions)
+                .map(|(((id, _), value), version)| store.save(id, value, expires(), *version)),
+        )
+        .await;
+        let took = started.elapsed();
+        for saved in saves {
+            saved.unwrap_or_else(|e| panic!("a save under {latency:?} of latency failed: {e:?}"));
+        }
+        assert!(
+            took >= latency,
+            "the proxy's latency was not in the path ({took:?})"
+        );
+        assert!(took < timeout, "saves under latency took {took:?}");
+        let loads = join_all(sessions.iter().map(|(id, _)| store.load(id))).await;
+        for ((id, loaded), value) in sessions.iter().map(|(id, _)| id).zip(loads).zip(&values) {
+            let record = loaded
+                .unwrap_or_else(|e| panic!("a load under {latency:?} of latency failed: {e:?}"))
+                .unwrap_or_else(|| panic!("{id:?} was not found under latency"));
+            assert_eq!(record.payload().as_ref(), value.as_slice());
+        }
+    }
+    set(proxies, Fault::None);
+    replies_match_their_calls(store).await;
+    join_all(sessions.iter().map(|(id, _)| store.delete(id))).await;
+}
+
 /// Polls until a call succeeds, at most [`RECOVERY_LIMIT`]; returns how long it took.
 ///
 /// # Panics

@@ -590,5 +590,8 @@ async fn two_requests_that_together_remove_every_key_end_the_session() {
     assert_eq!(env.finish(&one).await.action, Action::Saved);
     assert_eq!(env.finish(&two).await.action, Action::Deleted);
     assert!(env.data(&cookie).await.is_none());
-    assert!(env.memory.is_empty(), "neither the old record nor a new one");
+    assert!(
+        env.memory.is_empty(),
+        "neither the old record nor a new one"
+    );
 }

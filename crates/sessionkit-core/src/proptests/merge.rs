@@ -59,7 +59,10 @@ fn net(
             _ => {}
         }
     }
-    touched.into_iter().map(|k| (k, view.get(k).copied())).collect()
+    touched
+        .into_iter()
+        .map(|k| (k, view.get(k).copied()))
+        .collect()
 }
 
 /// Whether `request` logs out of a session holding `base`: `clear`, or removing every key
