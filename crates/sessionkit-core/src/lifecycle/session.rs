@@ -253,6 +253,8 @@ impl Session {
 
     /// The session's id: the cookie's for a stored session, otherwise the fresh id it will
     /// be stored under (after [`cycle_id`](Session::cycle_id) or a logout, the new one).
+    /// A session kept in the cookie ([`CookieStore`](crate::CookieStore)) has no id: this is
+    /// a random one, different on every request.
     ///
     /// # Errors
     /// Store failures while loading.
