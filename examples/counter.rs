@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::response::Redirect;
 use axum::routing::get;
-use sessionkit::axum::{Session, SessionError};
+use sessionkit::axum::{Session, SessionError, SessionLayer};
 
 async fn index(session: Session) -> Result<String, SessionError> {
     let refreshed: u64 = session.get("refreshed").await?.unwrap_or(0) + 1;
@@ -32,13 +32,18 @@ async fn kill(session: Session) -> Result<&'static str, SessionError> {
     Ok("session cleared\n")
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = Router::new()
+/// The counter's routes over `layer`.
+pub fn app(layer: SessionLayer) -> Router {
+    Router::new()
         .route("/", get(index))
         .route("/dbset/{name}", get(dbset))
         .route("/kill", get(kill))
-        .layer(sessionkit::axum::layer_from_env().await?);
+        .layer(layer)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let app = app(sessionkit::axum::layer_from_env().await?);
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     println!("counter example: open http://{}/", listener.local_addr()?);
