@@ -8,11 +8,13 @@
 #[path = "../../examples/counter.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod counter;
+#[path = "../processes/mod.rs"]
+#[allow(dead_code)]
+mod processes;
 #[path = "../../examples/quickstart.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod quickstart;
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
@@ -41,17 +43,9 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Browser {
     async fn start() -> Self {
-        let port = free_port();
+        let port = processes::free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -124,6 +118,17 @@ impl Browser {
             .text()
             .await
             .unwrap()
+    }
+
+    /// Clicks the element `locator` finds, and waits for what that loads.
+    async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
 
     async fn session_cookie(&self, name: &str) -> Option<Cookie<'static>> {
@@ -239,14 +244,7 @@ async fn logging_in_and_out_through_the_quickstart_form() {
         .await
         .unwrap();
     input.send_keys("ada").await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("button")).await;
     let page = browser.text().await;
     assert!(page.contains("Logged in as ada"), "{page}");
     assert!(page.contains("refreshed this page 2 times"), "{page}");
@@ -257,14 +255,7 @@ async fn logging_in_and_out_through_the_quickstart_form() {
         "a login moves the session to a new id"
     );
 
-    browser
-        .client
-        .find(Locator::LinkText("Log out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::LinkText("Log out")).await;
     let page = browser.text().await;
     assert!(page.contains("Not logged in"), "{page}");
     assert!(page.contains("refreshed this page 1 times"), "{page}");

@@ -6,8 +6,8 @@
 //! Needs the Python environment that `./scripts/test` creates in `.venv` (pinned in
 //! `tests/interop/requirements.txt`). No server: the session lives in the cookie.
 
-#[path = "../python_app/mod.rs"]
-mod python_app;
+#[path = "../processes/mod.rs"]
+mod processes;
 
 use std::collections::BTreeMap;
 use std::process::Child;
@@ -37,8 +37,8 @@ impl Pair {
     /// Both apps with `SECRET_KEY = key` and the older `fallbacks`.
     async fn start(key: &str, fallbacks: &[&str]) -> Self {
         let fallbacks = serde_json::to_string(fallbacks).unwrap();
-        let python_port = python_app::free_port();
-        let child = python_app::python_app("tests/flask_cookie/app.py", python_port)
+        let python_port = processes::free_port();
+        let child = processes::python_app("tests/flask_cookie/app.py", python_port)
             .env("SECRET_KEY", key)
             .env("SECRET_KEY_FALLBACKS", &fallbacks)
             .spawn()
@@ -65,7 +65,7 @@ impl Pair {
             child,
             server,
         };
-        python_app::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
+        processes::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
         pair
     }
 

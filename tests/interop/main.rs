@@ -5,8 +5,8 @@
 //! `tests/interop/requirements.txt`), Redis on 6379 and memcached on 11211 and 11212
 //! (`./scripts/services` starts them).
 
-#[path = "../python_app/mod.rs"]
-mod python_app;
+#[path = "../processes/mod.rs"]
+mod processes;
 
 use std::process::Child;
 use std::time::{Duration, SystemTime};
@@ -71,8 +71,8 @@ impl Pair {
         let prefix = format!("interop-{}:", &Id::random().to_string()[..10]);
 
         // The Python app.
-        let python_port = python_app::free_port();
-        let mut python = python_app::python_app("tests/interop/app.py", python_port);
+        let python_port = processes::free_port();
+        let mut python = processes::python_app("tests/interop/app.py", python_port);
         python.env("SESSION_KEY_PREFIX", &prefix).env(
             "SESSION_SERIALIZATION_FORMAT",
             if shared.json { "json" } else { "msgpack" },
@@ -169,7 +169,7 @@ impl Pair {
             sessions,
             redis,
         };
-        python_app::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
+        processes::wait_until_answering(&format!("{}/whoami", pair.python), &mut pair.child).await;
         pair
     }
 

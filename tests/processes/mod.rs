@@ -1,5 +1,5 @@
-//! Running a Python app beside a Rust one, for the tests that check both read and write
-//! the same sessions (`mod python_app;` in each).
+//! Processes the tests run beside the app under test (a Python app, a browser driver):
+//! free ports, the Python of `.venv`, waiting until one answers (`mod processes;` in each).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
