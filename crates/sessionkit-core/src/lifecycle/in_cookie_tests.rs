@@ -16,10 +16,11 @@ use crate::{
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 fn config(format: CookieFormat) -> SessionConfig {
-    let mut config = SessionConfig::default();
-    config.secret_key = Some(SecretKey::new(KEY));
-    config.cookie_format = format;
-    config
+    SessionConfig {
+        secret_key: Some(SecretKey::new(KEY)),
+        cookie_format: format,
+        ..SessionConfig::default()
+    }
 }
 
 fn sessions(format: CookieFormat, clock: &ManualClock) -> Sessions {
