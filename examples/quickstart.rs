@@ -12,7 +12,16 @@ use axum::extract::Form;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
 use serde::Deserialize;
-use sessionkit::axum::{Session, SessionError};
+use sessionkit::axum::{Session, SessionError, SessionLayer};
+
+/// The quickstart's three pages over `layer`.
+pub fn app(layer: SessionLayer) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", get(logout))
+        .layer(layer)
+}
 
 /// `/`: counts this session's refreshes under the key `refreshed`.
 async fn index(session: Session) -> Result<Html<String>, SessionError> {
@@ -74,11 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let config = sessionkit::Config::from_env()?;
-    let app = Router::new()
-        .route("/", get(index))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", get(logout))
-        .layer(sessionkit::axum::layer(&config).await?);
+    let app = app(sessionkit::axum::layer(&config).await?);
 
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
