@@ -10,7 +10,10 @@
 mod example;
 mod oneshot;
 
+use std::panic::AssertUnwindSafe;
+
 use axum::Router;
+use futures_util::FutureExt as _;
 use futures_util::future::join_all;
 use http::StatusCode;
 use oneshot::{Reply, send};
@@ -21,6 +24,9 @@ use sessionkit_redis::RedisStore;
 const BROWSERS: usize = 200;
 const REDIS: &str = "redis://127.0.0.1:6379";
 const MEMCACHED: &str = "127.0.0.1:11211,127.0.0.1:11212";
+/// The sessions' lifetime (`PERMANENT_SESSION_LIFETIME`), short so that what a failed run
+/// leaves behind expires soon.
+const LIFETIME: &str = "600";
 
 /// One browser: its cookie, whose session it is and how often it refreshed `/`.
 struct Browser {
@@ -109,13 +115,25 @@ async fn switching_from_memcached_to_redis_logs_nobody_out() {
         .build()
         .await
         .expect("Redis on 6379: ./scripts/services");
+    let outcome = AssertUnwindSafe(migrate_200_browsers(&prefix, &memcached, &redis))
+        .catch_unwind()
+        .await;
+    // Whatever happened. (Sessions a failure leaves in Memcached expire with their
+    // lifetime, ten minutes.)
+    delete_redis_keys(&prefix).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
 
+async fn migrate_200_browsers(prefix: &str, memcached: &MemcachedStore, redis: &RedisStore) {
     // Before: the quickstart on Memcached, 200 browsers logged in, each refreshing `/` a
     // different number of times.
     let before = quickstart(&[
         ("SESSION_TYPE", "memcached"),
         ("SESSION_MEMCACHED", MEMCACHED),
-        ("SESSION_KEY_PREFIX", &prefix),
+        ("SESSION_KEY_PREFIX", prefix),
+        ("PERMANENT_SESSION_LIFETIME", LIFETIME),
     ])
     .await;
     let logins = (0..BROWSERS).map(|i| {
@@ -148,7 +166,8 @@ async fn switching_from_memcached_to_redis_logs_nobody_out() {
     let after = quickstart(&[
         ("SESSION_TYPE", "redis"),
         ("SESSION_REDIS", REDIS),
-        ("SESSION_KEY_PREFIX", &prefix),
+        ("SESSION_KEY_PREFIX", prefix),
+        ("PERMANENT_SESSION_LIFETIME", LIFETIME),
         ("SESSION_MIGRATE_FROM", &migrate_from),
     ])
     .await;
@@ -251,5 +270,4 @@ async fn switching_from_memcached_to_redis_logs_nobody_out() {
     for browser in &browsers {
         memcached.delete(&browser.id()).await.unwrap();
     }
-    delete_redis_keys(&prefix).await;
 }
