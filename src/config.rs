@@ -11,6 +11,7 @@ use sessionkit_core::{
 
 #[cfg(feature = "memcached")]
 use crate::MemcachedPlacement;
+use crate::migrate_from::{self, OldStore};
 use crate::{SessionType, parse};
 
 /// Default Redis URL, as Flask-Session's default `Redis()` client.
@@ -63,6 +64,7 @@ pub struct Config {
     memory_max_sessions: NonZeroUsize,
     near_cache: NearCache,
     session: SessionConfig,
+    migrate_from: Option<Box<Config>>,
 }
 
 /// The Redis near cache's settings: on or off, and its limits (`None`: the store's
@@ -173,6 +175,15 @@ impl Config {
     pub fn session(&self) -> &SessionConfig {
         &self.session
     }
+
+    /// The store sessions are moved from while they are used (`SESSION_MIGRATE_FROM`), as
+    /// a configuration of its own: [`connect`](crate::connect) then returns a
+    /// [`MigratingStore`](sessionkit_core::MigratingStore) over this configuration's
+    /// store and that one. Only its store settings are used; the session settings are
+    /// this configuration's.
+    pub fn migrate_from(&self) -> Option<&Config> {
+        self.migrate_from.as_deref()
+    }
 }
 
 impl fmt::Debug for Config {
@@ -198,6 +209,7 @@ impl fmt::Debug for Config {
             .field("memory_max_sessions", &self.memory_max_sessions)
             .field("near_cache", &self.near_cache)
             .field("session", &self.session)
+            .field("migrate_from", &self.migrate_from)
             .finish()
     }
 }
@@ -206,6 +218,8 @@ impl fmt::Debug for Config {
 #[derive(Clone)]
 pub struct ConfigBuilder {
     config: Config,
+    /// `SESSION_MIGRATE_FROM`, resolved against the rest by [`ConfigBuilder::build`].
+    old_store: Option<OldStore>,
 }
 
 impl Default for ConfigBuilder {
@@ -228,14 +242,19 @@ impl Default for ConfigBuilder {
                     bytes: None,
                 },
                 session: SessionConfig::default(),
+                migrate_from: None,
             },
+            old_store: None,
         }
     }
 }
 
 impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ConfigBuilder").field(&self.config).finish()
+        f.debug_tuple("ConfigBuilder")
+            .field(&self.config)
+            .field(&self.old_store)
+            .finish()
     }
 }
 
@@ -320,6 +339,7 @@ impl ConfigBuilder {
             ConfigKey::NearCacheEntries => c.near_cache.entries = Some(parse::count(key, v)?),
             ConfigKey::NearCacheBytes => c.near_cache.bytes = Some(parse::count(key, v)?),
             ConfigKey::StoreTimeout => s.store_timeout = parse::seconds(key, v)?,
+            ConfigKey::MigrateFrom => self.old_store = Some(migrate_from::parse(value)?),
             ConfigKey::Permanent => s.permanent = parse::boolean(key, v)?,
             ConfigKey::Lifetime => s.lifetime = parse::whole_seconds(key, v)?,
             ConfigKey::AbsoluteLifetime => {
@@ -444,6 +464,37 @@ impl ConfigBuilder {
         self
     }
 
+    /// Moves sessions from the store `old` describes while they are used
+    /// (`SESSION_MIGRATE_FROM`): [`connect`](crate::connect) wraps the two stores in a
+    /// [`MigratingStore`](sessionkit_core::MigratingStore). Only `old`'s store settings
+    /// are used, as it is (its key prefix and store timeout included); the key
+    /// `SESSION_MIGRATE_FROM` instead takes this configuration's prefix and timeout for
+    /// what it does not set.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "redis", feature = "memcached"))] {
+    /// use sessionkit::{Config, SessionType};
+    ///
+    /// let old = Config::builder()
+    ///     .session_type(SessionType::Memcached)
+    ///     .memcached_servers(["127.0.0.1:11211"])
+    ///     .build()?;
+    /// let config = Config::builder()
+    ///     .session_type(SessionType::Redis)
+    ///     .migrate_from(old)
+    ///     .build()?;
+    /// assert_eq!(
+    ///     config.migrate_from().map(Config::session_type),
+    ///     Some(SessionType::Memcached)
+    /// );
+    /// # }
+    /// # Ok::<(), sessionkit::Error>(())
+    /// ```
+    pub fn migrate_from(mut self, old: Config) -> Self {
+        self.old_store = Some(OldStore::Config(Box::new(old)));
+        self
+    }
+
     /// Changes the session and cookie settings in place: the [`SessionConfig`] fields, each
     /// documented with its key (`SESSION_PERMANENT`, `PERMANENT_SESSION_LIFETIME`,
     /// `SESSION_COOKIE_*`, `SECRET_KEY`, ...).
@@ -475,9 +526,11 @@ impl ConfigBuilder {
     /// without `SESSION_SQL_URL`, an invalid table name or Redis URL, no Memcached server, a
     /// cleanup interval over 100 years, and everything [`SessionConfig::validate`] checks
     /// (with `SESSION_TYPE=cookie`, [`SessionConfig::validate_in_cookie`] too:
-    /// [`Error::Unsupported`] for a user index).
+    /// [`Error::Unsupported`] for a user index); with `SESSION_MIGRATE_FROM`, the same
+    /// checks of the old store's settings, named `SESSION_MIGRATE_FROM`, and an old store
+    /// that keeps nothing to move (`memory`, `cookie`).
     pub fn build(self) -> Result<Config, Error> {
-        let config = self.config;
+        let mut config = self.config;
         let session_type = config.session_type;
         if !session_type.is_compiled_in() {
             let feature = session_type.feature().unwrap_or_default();
@@ -529,6 +582,9 @@ impl ConfigBuilder {
         config.session.validate()?;
         if session_type == SessionType::Cookie {
             config.session.validate_in_cookie()?;
+        }
+        if let Some(old) = self.old_store {
+            config.migrate_from = Some(Box::new(old.resolve(&config)?));
         }
         Ok(config)
     }

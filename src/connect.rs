@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
-use sessionkit_core::{ConfigKey, CookieStore, DynSessionStore, Error, MemoryStore};
+use sessionkit_core::{
+    ConfigKey, CookieStore, DynSessionStore, Error, MemoryStore, MigratingStore,
+};
 
-use crate::{Config, SessionType};
+use crate::{Config, SessionType, migrate_from};
 
-/// Builds the store that `config` names and returns it type-erased, ready to share.
+/// Builds the store that `config` names and returns it type-erased, ready to share. With
+/// `SESSION_MIGRATE_FROM` ([`Config::migrate_from`]), it also connects the old store and
+/// returns a [`MigratingStore`] that moves sessions from it to the new one as they are used.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -20,8 +24,23 @@ use crate::{Config, SessionType};
 ///
 /// # Errors
 /// [`Error::Config`] for a backend this build does not include; a backend's connection
-/// errors ([`Error::Unavailable`], [`Error::Timeout`]) when its server cannot be reached.
+/// errors ([`Error::Unavailable`], [`Error::Timeout`]) when its server cannot be reached
+/// (the old store's configuration errors name `SESSION_MIGRATE_FROM`).
 pub async fn connect(config: &Config) -> Result<DynSessionStore, Error> {
+    let store = connect_one(config).await?;
+    let Some(old) = config.migrate_from() else {
+        return Ok(store);
+    };
+    let old = connect_one(old).await.map_err(migrate_from::named)?;
+    Ok(Arc::new(MigratingStore::new(
+        store,
+        old,
+        config.session().lifetime,
+    )))
+}
+
+/// The one store `config` names, ignoring `SESSION_MIGRATE_FROM`.
+async fn connect_one(config: &Config) -> Result<DynSessionStore, Error> {
     match config.session_type() {
         SessionType::Memory => Ok(Arc::new(
             MemoryStore::builder()

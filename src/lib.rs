@@ -57,6 +57,7 @@ pub mod actix;
 pub mod axum;
 mod config;
 mod connect;
+mod migrate_from;
 mod parse;
 mod session_type;
 #[cfg(feature = "testing")]
@@ -78,9 +79,9 @@ pub use sessionkit_memcached::MemcachedPlacement;
 pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, CookieFormat, CookieStore, DynClock,
     DynSessionStore, Error, ErrorKind, ErrorResponse, ExpiredDeletion, Id, IndexedRecord,
-    ManualClock, MemoryStore, Outcome, Record, ResponseHeaders, SameSite, SecretKey, Session,
-    SessionConfig, SessionData, SessionEvent, SessionEventKind, SessionEvents, SessionStore,
-    Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
+    ManualClock, MemoryStore, MigratingStore, Outcome, Record, ResponseHeaders, SameSite,
+    SecretKey, Session, SessionConfig, SessionData, SessionEvent, SessionEventKind, SessionEvents,
+    SessionStore, Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

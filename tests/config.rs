@@ -577,6 +577,7 @@ fn every_key_is_handled_by_with_config() {
         ConfigKey::SecretKey | ConfigKey::SecretKeyFallbacks => "k",
         ConfigKey::SignerFormat => "itsdangerous",
         ConfigKey::CookieFormat => "flask",
+        ConfigKey::MigrateFrom => r#"{"SESSION_TYPE":"memcached"}"#,
         ConfigKey::Permanent
         | ConfigKey::RefreshEachRequest
         | ConfigKey::CookieHttpOnly
@@ -833,4 +834,175 @@ async fn malformed_sql_url_is_a_config_error() {
         err.is_config() && err.to_string().contains("SESSION_SQL_URL"),
         "{err:?}"
     );
+}
+
+/// The old store's settings of a migration from Memcached.
+#[cfg(feature = "memcached")]
+const FROM_MEMCACHED: &str =
+    r#"{"SESSION_TYPE": "memcached", "SESSION_MEMCACHED": "10.0.0.9:11211, 10.0.0.8:11211"}"#;
+
+#[cfg(feature = "memcached")]
+#[test]
+fn migrate_from_is_the_old_stores_own_configuration() {
+    let c = config(&[
+        ("SESSION_TYPE", "memory"),
+        ("SESSION_KEY_PREFIX", "app:"),
+        ("SESSION_STORE_TIMEOUT", "0.5"),
+        ("SESSION_MEMCACHED", "10.0.0.1:11211"),
+        ("SESSION_MEMCACHED_PLACEMENT", "pymemcache"),
+        ("SESSION_MIGRATE_FROM", FROM_MEMCACHED),
+    ])
+    .unwrap();
+    assert!(config(&[]).unwrap().migrate_from().is_none());
+    let old = c.migrate_from().expect("a migration");
+    assert_eq!(old.session_type(), SessionType::Memcached);
+    assert_eq!(
+        old.memcached_servers(),
+        ["10.0.0.9:11211", "10.0.0.8:11211"]
+    );
+    // Unset keys take their defaults, not the outer values ...
+    assert_eq!(
+        old.memcached_placement(),
+        sessionkit::MemcachedPlacement::Sessionkit
+    );
+    // ... except the key prefix and the store timeout.
+    assert_eq!(old.key_prefix(), "app:");
+    assert_eq!(old.session().store_timeout, Duration::from_millis(500));
+    assert!(old.migrate_from().is_none());
+
+    let own = config(&[
+        ("SESSION_KEY_PREFIX", "app:"),
+        (
+            "SESSION_MIGRATE_FROM",
+            r#"{"SESSION_TYPE":"memcached","SESSION_KEY_PREFIX":"","SESSION_STORE_TIMEOUT":2}"#,
+        ),
+    ])
+    .unwrap();
+    let old = own.migrate_from().unwrap();
+    assert_eq!(old.key_prefix(), "", "its own prefix, even empty");
+    assert_eq!(old.session().store_timeout, Duration::from_secs(2));
+    assert_eq!(old.memcached_servers(), ["127.0.0.1:11211"]);
+}
+
+#[cfg(feature = "memcached")]
+#[test]
+fn migrate_from_mistakes_name_the_key_and_the_inner_key() {
+    let refused_as = |value: &str, expected: &str| {
+        let message = refused(
+            &[("SESSION_MIGRATE_FROM", value)],
+            "SESSION_MIGRATE_FROM",
+            "",
+        );
+        assert!(message.contains(expected), "{message}");
+    };
+    refused_as("memcached", "not a JSON object (line 1, column 1)");
+    refused_as(r#"["SESSION_TYPE"]"#, "not a JSON object");
+    refused_as(r#"{"SESSION_TYPO": "memcached"}"#, "`SESSION_TYPO` is not");
+    refused_as(
+        r#"{"SESSION_TYPE": "memcached", "PERMANENT_SESSION_LIFETIME": "60"}"#,
+        "PERMANENT_SESSION_LIFETIME is a session setting",
+    );
+    refused_as(
+        r#"{"SESSION_TYPE": "memcached", "SESSION_STORE_TIMEOUT": "soon"}"#,
+        r#"SESSION_STORE_TIMEOUT="soon": expected a positive number"#,
+    );
+    refused_as(
+        r#"{"SESSION_TYPE": "redsi"}"#,
+        r#"SESSION_TYPE="redsi": unknown session type"#,
+    );
+    refused_as(
+        r#"{"SESSION_TYPE": ["memcached"]}"#,
+        "SESSION_TYPE: expected a string",
+    );
+    refused_as(
+        r#"{"SESSION_MEMCACHED": "10.0.0.9:11211"}"#,
+        "the old store's SESSION_TYPE is needed",
+    );
+    refused_as(r#"{"SESSION_TYPE": "memory"}"#, "SESSION_TYPE=memory");
+    refused_as(r#"{"SESSION_TYPE": "cookie"}"#, "SESSION_TYPE=cookie");
+    refused_as(
+        r#"{"SESSION_TYPE": "memcached", "SESSION_MIGRATE_FROM": "{}"}"#,
+        "cannot itself migrate",
+    );
+    if cfg!(feature = "postgres") {
+        refused_as(
+            r#"{"SESSION_TYPE": "postgres"}"#,
+            "SESSION_SQL_URL=\"\": SESSION_TYPE=postgres needs a database URL",
+        );
+    }
+    let message = refused(
+        &[
+            ("SESSION_TYPE", "cookie"),
+            ("SECRET_KEY", KEY),
+            ("SESSION_MIGRATE_FROM", FROM_MEMCACHED),
+        ],
+        "SESSION_MIGRATE_FROM",
+        "",
+    );
+    assert!(
+        message.contains("no store to move sessions to"),
+        "{message}"
+    );
+}
+
+#[cfg(feature = "memcached")]
+#[test]
+fn migrate_from_the_builder_takes_a_whole_configuration() {
+    let old = Config::builder()
+        .session_type(SessionType::Memcached)
+        .key_prefix("old:")
+        .build()
+        .unwrap();
+    let c = Config::builder()
+        .key_prefix("new:")
+        .migrate_from(old)
+        .build()
+        .unwrap();
+    assert_eq!(c.migrate_from().unwrap().key_prefix(), "old:");
+    let memory = Config::builder().build().unwrap();
+    let err = Config::builder().migrate_from(memory).build().unwrap_err();
+    assert!(err.to_string().contains("SESSION_MIGRATE_FROM"), "{err}");
+}
+
+#[cfg(all(feature = "redis", feature = "memcached"))]
+#[tokio::test]
+async fn connect_wraps_both_stores_in_a_migrating_store() {
+    let config = config(&[
+        ("SESSION_TYPE", "redis"),
+        ("SESSION_KEY_PREFIX", "cfgtest-migrate:"),
+        (
+            "SESSION_MIGRATE_FROM",
+            r#"{"SESSION_TYPE":"memcached","SESSION_MEMCACHED":"127.0.0.1:11211"}"#,
+        ),
+    ])
+    .unwrap();
+    let store = sessionkit::connect(&config).await.unwrap_or_else(|e| {
+        panic!("Redis and memcached are needed: start them with ./scripts/services ({e:?})")
+    });
+    let debug = format!("{store:?}");
+    assert!(debug.starts_with("MigratingStore"), "{debug}");
+    assert!(
+        debug.contains("RedisStore") && debug.contains("MemcachedStore"),
+        "{debug}"
+    );
+    assert_eq!(store.backend(), "redis");
+    assert!(store.user_index().is_some());
+}
+
+#[cfg(feature = "memcached")]
+#[tokio::test]
+async fn an_unreachable_old_store_fails_connect() {
+    let config = config(&[(
+        "SESSION_MIGRATE_FROM",
+        r#"{"SESSION_TYPE":"memcached","SESSION_MEMCACHED":"127.0.0.1:1"}"#,
+    )])
+    .unwrap();
+    match sessionkit::connect(&config).await {
+        Ok(store) => {
+            // A lazily connecting client: the first call reports the outage.
+            let err = store.load(&sessionkit::Id::random()).await.unwrap_err();
+            assert!(err.is_unavailable(), "{err:?}");
+        }
+        Err(err) => assert!(err.is_unavailable(), "{err:?}"),
+    }
 }

@@ -147,6 +147,35 @@ fn malformed_redis_urls_never_show_the_password() {
     }
 }
 
+/// The old store's settings (`SESSION_MIGRATE_FROM`) hold URLs with passwords, and may hold
+/// a key put there by mistake: neither shows in its errors or in `Debug`.
+#[cfg(feature = "redis")]
+#[test]
+fn migrate_from_never_shows_a_secret() {
+    for value in [
+        format!(
+            r#"{{"SESSION_TYPE":"redis","SESSION_REDIS":"redis://app:{PASSWORD}@cache:port"}}"#
+        ),
+        format!(r#"{{"SESSION_TYPE":"redis","SESSION_REDIS":"redis://app:{PASSWORD}@cache"#),
+        format!(r#"{{"SESSION_TYPE":"redis","SESSION_REDIS":"redis://app:{PASSWORD}@cache",}}"#),
+        format!(r#"{{"SESSION_TYPE":"redis","SECRET_KEY":"{SHORT_KEY}"}}"#),
+        format!(r#"{{"SESSION_TYPE":"redis","SESSION_REDIS":["{PASSWORD}"]}}"#),
+    ] {
+        refused(
+            &[("SESSION_MIGRATE_FROM", value.as_str())],
+            "SESSION_MIGRATE_FROM",
+        );
+    }
+    let good = format!(
+        r#"{{"SESSION_TYPE":"redis","SESSION_REDIS":"redis://app:{PASSWORD}@cache:6379"}}"#
+    );
+    let builder = ConfigBuilder::from_pairs([("SESSION_MIGRATE_FROM", good.as_str())]).unwrap();
+    assert_hidden("ConfigBuilder Debug", &format!("{builder:?}"));
+    let debug = format!("{:?}", builder.build().unwrap());
+    assert_hidden("Config Debug", &debug);
+    assert!(debug.contains("redis://app:***@cache:6379"), "{debug}");
+}
+
 /// Connects with `pairs` and checks that the failure hides every secret.
 #[cfg(any(
     feature = "redis",

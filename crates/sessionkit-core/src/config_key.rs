@@ -73,6 +73,10 @@ config_keys! {
     NearCacheBytes = "SESSION_NEAR_CACHE_BYTES",
     /// Seconds (decimals allowed) a store call may take, default `1`.
     StoreTimeout = "SESSION_STORE_TIMEOUT",
+    /// The store sessions are moved from while they are used, as a JSON object of its
+    /// store keys (`{"SESSION_TYPE":"memcached","SESSION_MEMCACHED":"127.0.0.1:11211"}`);
+    /// unset: no migration.
+    MigrateFrom = "SESSION_MIGRATE_FROM",
     /// Whether new sessions are permanent, default `true`.
     Permanent = "SESSION_PERMANENT",
     /// The session lifetime in seconds, default `2678400` (31 days), at most 400 days.

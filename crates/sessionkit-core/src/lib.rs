@@ -9,6 +9,8 @@
 //! - [`UserIndex`]: the optional capability of finding and revoking a user's sessions.
 //! - [`MemoryStore`]: the in-process store and embedded default, bounded with
 //!   least-recently-used eviction.
+//! - [`MigratingStore`]: moves sessions from an old store to a new one as they are used
+//!   (`SESSION_MIGRATE_FROM`).
 //! - [`SessionConfig`] and [`CookieConfig`]: behaviour and cookie settings.
 //! - [`Error`]: one error type; branch on [`Error::kind`].
 //! - [`Clock`]: where the time comes from, replaceable in tests.
@@ -33,6 +35,7 @@ mod id;
 mod in_cookie;
 mod lifecycle;
 mod memory;
+mod migrating;
 #[cfg(test)]
 mod proptests;
 mod record;
@@ -58,6 +61,7 @@ pub use lifecycle::{
     UserSession,
 };
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+pub use migrating::MigratingStore;
 pub use record::{Record, Version};
 pub use redact::redact_url;
 pub use session_config::{
