@@ -27,6 +27,10 @@ const MEMCACHED: &str = "127.0.0.1:11211,127.0.0.1:11212";
 /// The sessions' lifetime (`PERMANENT_SESSION_LIFETIME`), short so that what a failed run
 /// leaves behind expires soon.
 const LIFETIME: &str = "600";
+/// The store timeout (`SESSION_STORE_TIMEOUT`): generous, because 200 browsers move at once
+/// on a machine that also runs the rest of the suite, and this test is about where sessions
+/// go, not about latency (the failure suites test the timeout).
+const TIMEOUT: &str = "10";
 
 /// One browser: its cookie, whose session it is and how often it refreshed `/`.
 struct Browser {
@@ -134,6 +138,7 @@ async fn migrate_200_browsers(prefix: &str, memcached: &MemcachedStore, redis: &
         ("SESSION_MEMCACHED", MEMCACHED),
         ("SESSION_KEY_PREFIX", prefix),
         ("PERMANENT_SESSION_LIFETIME", LIFETIME),
+        ("SESSION_STORE_TIMEOUT", TIMEOUT),
     ])
     .await;
     let logins = (0..BROWSERS).map(|i| {
@@ -168,6 +173,7 @@ async fn migrate_200_browsers(prefix: &str, memcached: &MemcachedStore, redis: &
         ("SESSION_REDIS", REDIS),
         ("SESSION_KEY_PREFIX", prefix),
         ("PERMANENT_SESSION_LIFETIME", LIFETIME),
+        ("SESSION_STORE_TIMEOUT", TIMEOUT),
         ("SESSION_MIGRATE_FROM", &migrate_from),
     ])
     .await;
