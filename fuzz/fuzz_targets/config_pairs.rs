@@ -23,9 +23,14 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     if let Err(error) = Config::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         let message = error.to_string();
-        for (key, value) in &pairs {
+        for (i, (key, value)) in pairs.iter().enumerate() {
             let secret = key == "SECRET_KEY" || key == "SECRET_KEY_FALLBACKS";
-            if secret && value.len() >= 8 && !pairs.iter().any(|(k, v)| k != key && v == value) {
+            // A secret that also stands inside another pair (a key, or a value the message
+            // may rightly quote) cannot be told apart in the message.
+            let elsewhere = pairs.iter().enumerate().any(|(j, (k, v))| {
+                j != i && (k.contains(value.as_str()) || v.contains(value.as_str()))
+            });
+            if secret && value.len() >= 8 && !elsewhere {
                 assert!(!message.contains(value.as_str()), "{key} echoed: {message}");
             }
         }
