@@ -3,6 +3,7 @@
 //! over old = SQLite, on a manual clock), then the migration rules with sessions left in
 //! Memcached by the app before the switch, and the lifecycle's timeout around every call.
 
+mod redis_keys;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,24 +25,6 @@ fn unique_prefix() -> String {
     format!("sk-migrate-test:{}:", &Id::random().to_string()[..12])
 }
 
-/// Deletes every Redis key under `prefix`.
-async fn delete_redis_keys(prefix: &str) {
-    let client = redis::Client::open(REDIS).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-    }
-}
-
 fn unreachable(error: impl std::fmt::Debug) -> ! {
     panic!(
         "Redis on 6379 and memcached on 11211 are needed: start them with ./scripts/services \
@@ -56,6 +39,9 @@ async fn redis_over_memcached() -> Harness {
         ("SESSION_TYPE", "redis"),
         ("SESSION_REDIS", REDIS),
         ("SESSION_KEY_PREFIX", prefix.as_str()),
+        // Generous (the old store inherits it): the concurrency cases send a thousand calls
+        // at once, each reaching both stores, on a machine that runs the rest of the suite.
+        ("SESSION_STORE_TIMEOUT", "10"),
         (
             "SESSION_MIGRATE_FROM",
             r#"{"SESSION_TYPE": "memcached", "SESSION_MEMCACHED": "127.0.0.1:11211"}"#,
@@ -67,7 +53,7 @@ async fn redis_over_memcached() -> Harness {
         .unwrap_or_else(|e| unreachable(e));
     assert_eq!(store.backend(), "redis");
     Harness::new(store, TimeTravel::Real)
-        .with_teardown(move || async move { delete_redis_keys(&prefix).await })
+        .with_teardown(move || async move { redis_keys::delete(REDIS, &prefix).await })
 }
 
 /// The memory store, moving sessions from SQLite; both on one manual clock.
@@ -81,6 +67,8 @@ async fn memory_over_sqlite() -> Harness {
         .await
         .unwrap()
         .clock(Arc::new(clock.clone()))
+        // Generous, as above.
+        .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     old.migrate().await.unwrap();
@@ -167,7 +155,7 @@ impl Migration {
         for id in ids {
             self.store.delete(id).await.unwrap();
         }
-        delete_redis_keys(&self.prefix).await;
+        redis_keys::delete(REDIS, &self.prefix).await;
     }
 }
 
@@ -352,5 +340,5 @@ async fn the_lifecycle_bounds_every_call_by_its_timeout() {
         took >= 2 * TIMEOUT && took < 2 * TIMEOUT + Duration::from_millis(500),
         "{took:?}"
     );
-    delete_redis_keys(&prefix).await;
+    redis_keys::delete(REDIS, &prefix).await;
 }

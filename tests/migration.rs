@@ -9,6 +9,7 @@
 #[allow(dead_code, unreachable_pub)]
 mod example;
 mod oneshot;
+mod redis_keys;
 
 use std::panic::AssertUnwindSafe;
 
@@ -87,24 +88,6 @@ fn count_in(reply: &Reply) -> u64 {
     rest.split_once("</b>").unwrap().0.parse().unwrap()
 }
 
-/// Deletes the Redis keys under `prefix`.
-async fn delete_redis_keys(prefix: &str) {
-    let client = redis::Client::open(REDIS).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_from_memcached_to_redis_logs_nobody_out() {
     let prefix = format!("sk-migration-{}:", &Id::random().to_string()[..12]);
@@ -124,7 +107,7 @@ async fn switching_from_memcached_to_redis_logs_nobody_out() {
         .await;
     // Whatever happened. (Sessions a failure leaves in Memcached expire with their
     // lifetime, ten minutes.)
-    delete_redis_keys(&prefix).await;
+    redis_keys::delete(REDIS, &prefix).await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
