@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::cluster::ClusterClient;
 use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
-use redis::{Client, ConnectionAddr, TlsCertificates};
+use redis::{Client, ConnectionAddr, IntoConnectionInfo as _, TlsCertificates};
 use sessionkit_core::{ConfigKey, Error};
 
 use crate::connection::Connection;
@@ -14,6 +14,7 @@ use crate::deadline::Deadline;
 use crate::error::from_redis;
 use crate::near_cache::{Limits, NearCache};
 use crate::pool::PoolManager;
+use crate::replica_ack::ReplicaAck;
 use crate::shared::Shared;
 use crate::source::Source;
 use crate::store::Near;
@@ -192,6 +193,14 @@ impl RedisStoreBuilder {
                 None => None,
             };
         let index_writes = IndexWrites::for_source(&source);
+        let replica_ack = match &target {
+            Target::Url(url) => replica_ack(&RedisUrl::parse(url)?)?,
+            Target::Client(_) | Target::Cluster(_) => None,
+        };
+        let source = match source {
+            Source::Sentinel(sentinel, _) => Source::Sentinel(sentinel, replica_ack.clone()),
+            other => other,
+        };
         let connection = match (source, kind) {
             (Source::Standalone(client), ConnectionKind::Pool { max_size }) => {
                 let pool = bb8::Pool::builder()
@@ -239,6 +248,7 @@ impl RedisStoreBuilder {
             timeout,
             index_writes,
             near,
+            replica_ack,
         ))
     }
 }
@@ -251,12 +261,31 @@ fn source_for_tracking(
     Ok(match target {
         Target::Url(url) => match source(RedisUrl::parse(url)?, root_certificate)? {
             Source::Standalone(client) => Some(TrackingSource::Standalone(client)),
-            Source::Sentinel(sentinel) => Some(TrackingSource::Sentinel(sentinel)),
+            Source::Sentinel(sentinel, _) => Some(TrackingSource::Sentinel(sentinel)),
             Source::Cluster(_) => None,
         },
         Target::Client(client) => Some(TrackingSource::Standalone((**client).clone())),
         Target::Cluster(_) => None,
     })
+}
+
+/// For a Sentinel service, what makes its deletes wait for a replica.
+fn replica_ack(url: &RedisUrl) -> Result<Option<Arc<ReplicaAck>>, Error> {
+    let RedisUrl::Sentinel {
+        sentinels, service, ..
+    } = url
+    else {
+        return Ok(None);
+    };
+    let sentinels = sentinels
+        .iter()
+        .map(|s| {
+            format!("redis://{s}")
+                .into_connection_info()
+                .map_err(from_redis)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Arc::new(ReplicaAck::new(sentinels, service.clone()))))
 }
 
 /// The client for a parsed URL, trusting `root_certificate` if given.
@@ -298,7 +327,7 @@ fn source(url: RedisUrl, root_certificate: Option<Vec<u8>>) -> Result<Source, Er
             if let Some(certificates) = certificates {
                 builder = builder.set_client_to_redis_certificates(certificates);
             }
-            Source::Sentinel(builder.build().map_err(from_redis)?)
+            Source::Sentinel(builder.build().map_err(from_redis)?, None)
         }
         RedisUrl::Cluster { nodes } => {
             let mut builder = ClusterClient::builder(nodes);

@@ -20,6 +20,7 @@ use sessionkit_core::Error;
 use crate::deadline::Deadline;
 use crate::error::{from_pool, from_redis};
 use crate::pool::PoolManager;
+use crate::replica_ack::ReplicaAck;
 use crate::shared::Shared;
 use crate::source::Link;
 
@@ -99,6 +100,36 @@ impl Connection {
                 result
             }
         }
+    }
+
+    /// Runs `cmds`, writes that delete, as [`query_all`](Self::query_all) does, with the
+    /// `WAIT` of `ack` (if any) behind them in the same round trip; done when `ack` says so
+    /// ([`ReplicaAck::settle`]). A delete that a failover may lose is an error, and the
+    /// connection is dropped so the next call asks Sentinel for the master again.
+    pub(crate) async fn query_all_acked(
+        &self,
+        cmds: impl IntoIterator<Item = Cmd>,
+        deadline: &Deadline,
+        ack: Option<&ReplicaAck>,
+    ) -> Result<Vec<Value>, Error> {
+        let Some((ack, wait)) = ack.and_then(|ack| Some((ack, ack.wait()?))) else {
+            return self.query_all(cmds, deadline).await;
+        };
+        let mut replies = self
+            .query_all(cmds.into_iter().chain([wait]), deadline)
+            .await?;
+        let waited = replies.pop().ok_or_else(|| from_redis(lost()))?;
+        let server = match self {
+            Self::Shared(shared) => shared.server(),
+            Self::Pool(_) => None,
+        };
+        if let Err(error) = ack.settle(&waited, server, deadline).await {
+            if let Self::Shared(shared) = self {
+                shared.discard_current();
+            }
+            return Err(error);
+        }
+        Ok(replies)
     }
 
     pub(crate) fn kind(&self) -> &'static str {

@@ -44,6 +44,7 @@ mod deadline;
 mod error;
 mod near_cache;
 mod pool;
+mod replica_ack;
 mod script;
 mod shared;
 mod source;

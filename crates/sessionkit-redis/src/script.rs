@@ -8,6 +8,9 @@ use sessionkit_core::Error;
 
 use crate::connection::Connection;
 use crate::deadline::Deadline;
+use crate::error::from_redis;
+use crate::replica_ack::ReplicaAck;
+use redis::FromRedisValue as _;
 
 /// A Lua script whose reply is an integer.
 pub(crate) struct Script {
@@ -38,18 +41,35 @@ impl Script {
         args: &[&[u8]],
         deadline: &Deadline,
     ) -> Result<i64, Error> {
+        self.run_acked(connection, keys, args, deadline, None).await
+    }
+
+    /// [`run`](Self::run) for a script that deletes: with `ack`'s `WAIT` behind it
+    /// ([`Connection::query_all_acked`]).
+    pub(crate) async fn run_acked(
+        &self,
+        connection: &Connection,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        deadline: &Deadline,
+        ack: Option<&ReplicaAck>,
+    ) -> Result<i64, Error> {
         let command = |name: &str, body: &str| {
             let mut cmd = redis::cmd(name);
             cmd.arg(body).arg(keys.len()).arg(keys).arg(args);
             cmd
         };
-        match connection
-            .query(command("EVALSHA", self.sha()), deadline)
-            .await
-        {
+        let run = |cmd: redis::Cmd| async move {
+            let [reply] = <[redis::Value; 1]>::try_from(
+                connection.query_all_acked([cmd], deadline, ack).await?,
+            )
+            .map_err(|_| from_redis(std::io::Error::other("a script gave no reply").into()))?;
+            i64::from_redis_value(reply).map_err(|e| from_redis(e.into()))
+        };
+        match run(command("EVALSHA", self.sha())).await {
             // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
             Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
-                connection.query(command("EVAL", self.text), deadline).await
+                run(command("EVAL", self.text)).await
             }
             other => other,
         }

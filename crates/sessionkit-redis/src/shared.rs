@@ -25,6 +25,8 @@ pub(crate) struct Shared {
 struct Current {
     generation: u64,
     link: Option<Link>,
+    /// The server (host, port) of a Sentinel connection: the master Sentinel named.
+    server: Option<(String, u16)>,
 }
 
 impl Shared {
@@ -53,16 +55,35 @@ impl Shared {
         if let Some(current) = self.current() {
             return Ok(current);
         }
-        let link = source.connect(timeout).await.map_err(from_redis)?;
+        let (link, server) = source.connect(timeout).await.map_err(from_redis)?;
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         current.generation += 1;
         current.link = Some(link.clone());
+        current.server = server;
         Ok((current.generation, link))
     }
 
     fn current(&self) -> Option<(u64, Link)> {
         let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
         current.link.clone().map(|link| (current.generation, link))
+    }
+
+    /// The server (host, port) of the current connection, when Sentinel named it.
+    pub(crate) fn server(&self) -> Option<(String, u16)> {
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        current.link.as_ref().and(current.server.clone())
+    }
+
+    /// Drops the current connection, whichever it is: the next call connects afresh (for
+    /// Sentinel, asking for the master again).
+    pub(crate) fn discard_current(&self) {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if current.link.take().is_some() {
+            tracing::info!(
+                kind = self.kind,
+                "dropped a Redis connection to ask for the master again"
+            );
+        }
     }
 
     /// Drops connection `generation` if it is still the current one. Calls already running

@@ -1,5 +1,6 @@
 //! Where fresh connections come from, for every topology.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -8,13 +9,17 @@ use redis::cluster_async::ClusterConnection;
 use redis::sentinel::SentinelClient;
 use redis::{AsyncConnectionConfig, Client, RedisResult};
 
+use crate::replica_ack::ReplicaAck;
+
 /// What a shared connection is made from.
 pub(crate) enum Source {
     /// One server.
     Standalone(Client),
     /// The current master of a Sentinel-monitored service, asked for on every connect, so a
     /// failover is followed.
-    Sentinel(SentinelClient),
+    /// With the deletes' replica check, which may say the master Sentinel names is one a
+    /// failover is replacing.
+    Sentinel(SentinelClient, Option<Arc<ReplicaAck>>),
     /// A Redis Cluster.
     Cluster(ClusterClient),
 }
@@ -23,24 +28,44 @@ impl Source {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Standalone(_) => "multiplexed",
-            Self::Sentinel(_) => "sentinel",
+            Self::Sentinel(..) => "sentinel",
             Self::Cluster(_) => "cluster",
         }
     }
 
     /// A new connection, never one that served before. redis-rs bounds connecting by
     /// `timeout` and puts no timer on replies: the store times every call itself.
-    pub(crate) async fn connect(&mut self, timeout: Duration) -> RedisResult<Link> {
+    /// With a Sentinel, also the server (host, port) it named.
+    pub(crate) async fn connect(
+        &mut self,
+        timeout: Duration,
+    ) -> RedisResult<(Link, Option<(String, u16)>)> {
         match self {
-            Self::Standalone(client) => single(client, timeout).await,
-            Self::Sentinel(sentinel) => single(&sentinel.async_get_client().await?, timeout).await,
+            Self::Standalone(client) => Ok((single(client, timeout).await?, None)),
+            Self::Sentinel(sentinel, ack) => {
+                let client = sentinel.async_get_client().await?;
+                let server = host_port(client.get_connection_info().addr());
+                if let (Some(ack), Some(server)) = (ack, &server) {
+                    ack.check_master(server)?;
+                }
+                Ok((single(&client, timeout).await?, server))
+            }
             Self::Cluster(client) => client
                 .get_async_connection_with_config(
                     ClusterConfig::new().set_connection_timeout(timeout),
                 )
                 .await
-                .map(Link::Cluster),
+                .map(|link| (Link::Cluster(link), None)),
         }
+    }
+}
+
+/// The (host, port) of a TCP address.
+fn host_port(addr: &redis::ConnectionAddr) -> Option<(String, u16)> {
+    match addr {
+        redis::ConnectionAddr::Tcp(host, port)
+        | redis::ConnectionAddr::TcpTls { host, port, .. } => Some((host.clone(), *port)),
+        _ => None,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::connection::Connection;
 use crate::deadline::Deadline;
 use crate::error::{BACKEND, from_redis};
 use crate::near_cache::{Access, Entry, Fill, NearCache, NearCacheStats};
+use crate::replica_ack::ReplicaAck;
 use crate::script::Script;
 use crate::tracking::Tracking;
 use crate::user_index::IndexWrites;
@@ -123,6 +124,8 @@ pub struct RedisStore {
     timeout: Duration,
     index_writes: IndexWrites,
     near: Option<Arc<Near>>,
+    /// On a Sentinel service: deletes wait for a replica (`replica_ack.rs`).
+    replica_ack: Option<Arc<ReplicaAck>>,
 }
 
 /// The near cache and the task that keeps its tracking connection (stopped with the last
@@ -148,6 +151,7 @@ impl RedisStore {
         timeout: Duration,
         index_writes: IndexWrites,
         near: Option<Arc<Near>>,
+        replica_ack: Option<Arc<ReplicaAck>>,
     ) -> Self {
         Self {
             connection,
@@ -155,6 +159,7 @@ impl RedisStore {
             timeout,
             index_writes,
             near,
+            replica_ack,
         }
     }
 
@@ -451,7 +456,12 @@ impl SessionStore for RedisStore {
         let key = self.key(id);
         let mut cmd = redis::cmd("DEL");
         cmd.arg(&key);
-        let delete = async { self.query::<Value>(cmd).await.map(drop) };
+        let delete = async {
+            self.connection
+                .query_all_acked([cmd], &self.deadline(), self.replica_ack.as_deref())
+                .await
+                .map(drop)
+        };
         self.write_through(&key, delete, |()| None).await
     }
 
@@ -459,11 +469,12 @@ impl SessionStore for RedisStore {
         let key = self.key(id);
         let delete = async {
             let reply = DELETE_SCRIPT
-                .run(
+                .run_acked(
                     &self.connection,
                     &[key.as_bytes()],
                     &[expected_digest(expected).as_bytes()],
                     &self.deadline(),
+                    self.replica_ack.as_deref(),
                 )
                 .await?;
             compare_and_set(reply)

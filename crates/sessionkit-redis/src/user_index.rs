@@ -31,7 +31,7 @@ impl IndexWrites {
     pub(crate) fn for_source(source: &Source) -> Self {
         match source {
             Source::Cluster(_) => Self::BeforeTheRecord,
-            Source::Standalone(_) | Source::Sentinel(_) => Self::WithTheRecord,
+            Source::Standalone(_) | Source::Sentinel(..) => Self::WithTheRecord,
         }
     }
 }
