@@ -7,17 +7,12 @@
 //! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000).
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper::{Request, header};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use sessionkit_bench::{Conn, Process, cpu_micros, free_port, ticks_per_second, wait_for_port};
 
 /// Each server: its name in the report, its binary, its framework, and the near cache
 /// setting of the sessionkit servers (`SESSION_NEAR_CACHE`, on by default).
@@ -106,53 +101,6 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed on drop.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_for_port(port: u16) {
-    for _ in 0..400 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on port {port}");
-}
-
-/// User + system CPU time of a process, in microseconds.
-fn cpu_micros(pid: u32, ticks_per_second: u64) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the parenthesised command name: utime is field 14, stime 15 (1-based).
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks * 1_000_000 / ticks_per_second
-}
-
-fn ticks_per_second() -> u64 {
-    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// `INFO commandstats` as command -> calls.
 fn redis_calls(port: u16) -> BTreeMap<String, u64> {
     let out = Command::new("redis-cli")
@@ -180,48 +128,6 @@ struct Owned {
     cookies: Vec<String>,
     /// The count each session must hold now.
     expected: Vec<u64>,
-}
-
-/// A persistent HTTP/1.1 connection.
-struct Conn {
-    sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
-}
-
-impl Conn {
-    async fn open(port: u16) -> Self {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        Self { sender }
-    }
-
-    /// `GET path` with an optional cookie: status, the cookie set (name=value), the body.
-    async fn get(&mut self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
-        self.sender.ready().await.unwrap();
-        let mut request = Request::get(path).header(header::HOST, "127.0.0.1");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response = self
-            .sender
-            .send_request(request.body(Empty::new()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let set_cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            set_cookie,
-            String::from_utf8_lossy(&body).into_owned(),
-        )
-    }
 }
 
 /// What one timed run measured.
