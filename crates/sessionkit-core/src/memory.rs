@@ -395,7 +395,7 @@ impl SessionScan for MemoryStore {
         let records = found
             .into_iter()
             .map(|(id, size, expires_at, version)| {
-                ScannedRecord::new(id, size, expires_at).with_version(Version::new(version))
+                ScannedRecord::new(id, size, Some(expires_at)).with_version(Version::new(version))
             })
             .collect();
         Ok(ScanPage::new(records, next))

@@ -41,15 +41,17 @@ pub struct ScannedRecord {
     /// The size of the stored payload in bytes. Memcached reports its item size instead,
     /// which also counts the key and the item's header.
     pub size: u64,
-    /// When the record expires, as the store keeps it (to the store's precision).
-    pub expires_at: SystemTime,
+    /// When the record expires, as the store keeps it (to the store's precision); `None`
+    /// for a record stored without an expiry (never by sessionkit; by hand, or by another
+    /// program sharing the keys).
+    pub expires_at: Option<SystemTime>,
     /// The version `load` would return, where the listing reads it (SQL, memory).
     pub version: Option<Version>,
 }
 
 impl ScannedRecord {
     /// A record found under `id`, `size` bytes long, expiring at `expires_at`.
-    pub fn new(id: Id, size: u64, expires_at: SystemTime) -> Self {
+    pub fn new(id: Id, size: u64, expires_at: Option<SystemTime>) -> Self {
         Self {
             id,
             size,

@@ -35,7 +35,7 @@ impl<D: Dialect> SessionScan for SqlStore<D> {
                 let id = Id::parse(row.key.strip_prefix(prefix)?)?;
                 let size = u64::try_from(row.size).unwrap_or(0);
                 Some(
-                    ScannedRecord::new(id, size, from_unix_ms(row.expires_at))
+                    ScannedRecord::new(id, size, Some(from_unix_ms(row.expires_at)))
                         .with_version(Version::new(row.version as u64)),
                 )
             })
