@@ -88,6 +88,8 @@ struct ListArgs {
 struct IdArgs {
     /// The session: its hint (8 characters, as `list` shows it), its stored id (43
     /// characters, as `list --full-ids` shows it), or with --cookie the id in its cookie.
+    /// (Ids and hints may start with `-`.)
+    #[arg(allow_hyphen_values = true)]
     id: String,
     /// ID is the session id from a cookie: with SESSION_HASH_IDS it is hashed into the
     /// stored id first.
@@ -116,7 +118,7 @@ struct RevokeArgs {
     #[arg(long)]
     user: String,
     /// Keep this session (its hint, as `list --user` shows it).
-    #[arg(long, value_name = "HINT")]
+    #[arg(long, value_name = "HINT", allow_hyphen_values = true)]
     except: Option<String>,
     #[command(flatten)]
     yes: YesArgs,

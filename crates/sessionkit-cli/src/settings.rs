@@ -70,7 +70,20 @@ fn read_env_file(file: &Path) -> Result<Vec<(String, String)>, Failure> {
             )));
         };
         let key = key.trim();
-        if !(is_library_key(key) || key.starts_with("SESSION_")) {
+        if !is_library_key(key) {
+            if key.starts_with("SESSION_") {
+                // The library's own error for a key it does not know.
+                let unknown = sessionkit::Error::UnknownConfigKey {
+                    key: key.to_owned(),
+                };
+                let failure = Failure::from(unknown);
+                return Err(Failure::new(format!(
+                    "{} line {}: {}",
+                    file.display(),
+                    number + 1,
+                    failure.message()
+                )));
+            }
             continue;
         }
         let value = value.trim();
