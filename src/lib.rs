@@ -80,8 +80,9 @@ pub use sessionkit_core::{
     Action, Clock, Codec, ConfigKey, CookieConfig, CookieFormat, CookieStore, DynClock,
     DynSessionStore, Error, ErrorKind, ErrorResponse, ExpiredDeletion, Id, IndexedRecord,
     ManualClock, MemoryStore, MigratingStore, Outcome, Record, ResponseHeaders, SameSite,
-    SecretKey, Session, SessionConfig, SessionData, SessionEvent, SessionEventKind, SessionEvents,
-    SessionStore, Sessions, SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
+    ScanCursor, ScanPage, ScannedRecord, SecretKey, Session, SessionConfig, SessionData,
+    SessionEvent, SessionEventKind, SessionEvents, SessionScan, SessionStore, Sessions,
+    SignerFormat, SystemClock, Timestamp, UserIndex, UserSession, Version,
 };
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -35,7 +35,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use sessionkit_core::{
     CookieStore, DynClock, DynSessionStore, Error, Id, IndexedRecord, ManualClock, MemoryStore,
-    Record, SessionStore, Sessions, SystemClock, UserIndex, Version,
+    Record, SessionScan, SessionStore, Sessions, SystemClock, UserIndex, Version,
 };
 
 use crate::{Config, ConfigBuilder, SessionType, connect};
@@ -295,6 +295,11 @@ impl SessionStore for Recorded {
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+
+    /// The inner store's: a scan only reads, so there is nothing to record.
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
+        self.inner.session_scan()
     }
 }
 

@@ -87,11 +87,13 @@ async fn memory_over_sqlite() -> Harness {
 mod redis_over_memcached {
     sessionkit_testkit::conformance_tests!(super::redis_over_memcached);
     sessionkit_testkit::user_index_tests!(super::redis_over_memcached);
+    sessionkit_testkit::scan_tests!(super::redis_over_memcached);
 }
 
 mod memory_over_sqlite {
     sessionkit_testkit::conformance_tests!(super::memory_over_sqlite);
     sessionkit_testkit::user_index_tests!(super::memory_over_sqlite);
+    sessionkit_testkit::scan_tests!(super::memory_over_sqlite);
 }
 
 /// The two stores of a migration from Memcached to Redis under one key prefix, and the

@@ -326,6 +326,11 @@ impl SessionStore for CountingStore {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
     }
 
+    /// The inner store's, uncounted: the lifecycle never scans.
+    fn session_scan(&self) -> Option<&dyn sessionkit::SessionScan> {
+        self.inner.session_scan()
+    }
+
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }

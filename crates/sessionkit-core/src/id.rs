@@ -84,13 +84,20 @@ impl Id {
     /// The id a store keeps for this one with `SESSION_HASH_IDS`: SHA-256 over a
     /// domain-separation label and the id's bytes (as Rails' `private_id`). Not reversible,
     /// so a store dump yields no usable cookie.
-    pub(crate) fn hashed(&self) -> Self {
+    pub fn hashed(&self) -> Self {
         Self(digest(b"sessionkit id at rest\0", &self.0))
     }
 
     /// A short text that tells this id's sessions apart in a list without revealing the
-    /// id: 8 characters of base64url of a SHA-256 of it.
-    pub(crate) fn hint(&self) -> String {
+    /// id: 8 characters of base64url of a SHA-256 of it. Logs, traces and the
+    /// `sessionkit` command-line tool name sessions by it.
+    ///
+    /// ```
+    /// let id = sessionkit_core::Id::random();
+    /// assert_eq!(id.hint().len(), 8);
+    /// assert!(!id.to_string().contains(&id.hint()));
+    /// ```
+    pub fn hint(&self) -> String {
         URL_SAFE_NO_PAD.encode(&digest(b"sessionkit id hint\0", &self.0)[..6])
     }
 

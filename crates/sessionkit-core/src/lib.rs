@@ -7,6 +7,8 @@
 //! - [`Codec`]: MessagePack (default) or JSON bytes, as Flask-Session writes them.
 //! - [`SessionStore`]: the contract every backend meets, checked by `sessionkit-testkit`.
 //! - [`UserIndex`]: the optional capability of finding and revoking a user's sessions.
+//! - [`SessionScan`]: the optional capability of listing every session, page by page, for
+//!   admin tools.
 //! - [`MemoryStore`]: the in-process store and embedded default, bounded with
 //!   least-recently-used eviction.
 //! - [`MigratingStore`]: moves sessions from an old store to a new one as they are used
@@ -40,6 +42,7 @@ mod migrating;
 mod proptests;
 mod record;
 mod redact;
+mod scan;
 mod session_config;
 mod signer;
 mod store;
@@ -64,6 +67,7 @@ pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use migrating::MigratingStore;
 pub use record::{Record, Version};
 pub use redact::redact_url;
+pub use scan::{ScanCursor, ScanPage, ScannedRecord, SessionScan};
 pub use session_config::{
     CookieConfig, DEFAULT_AUTH_KEY, DEFAULT_KEY_PREFIX, DEFAULT_MAX_SIZE, DEFAULT_SQL_TABLE,
     DEFAULT_STORE_TIMEOUT, MAX_LIFETIME, SameSite, SecretKey, SessionConfig,

@@ -16,8 +16,8 @@ pub use builder::MemoryStoreBuilder;
 use entries::{Entries, Entry};
 
 use crate::{
-    DynClock, Error, ExpiredDeletion, Id, IndexedRecord, Record, SessionStore, SystemClock,
-    UserIndex, Version, telemetry,
+    DynClock, Error, ExpiredDeletion, Id, IndexedRecord, Record, ScanCursor, ScanPage,
+    ScannedRecord, SessionScan, SessionStore, SystemClock, UserIndex, Version, telemetry,
 };
 use telemetry::keys;
 
@@ -269,6 +269,10 @@ impl SessionStore for MemoryStore {
         Some(Duration::ZERO)
     }
 
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
+        Some(self)
+    }
+
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
     }
@@ -361,6 +365,41 @@ impl UserIndex for MemoryStore {
 
 fn record(entry: &Entry) -> Record {
     Record::new(entry.payload.clone(), Version::new(entry.version))
+}
+
+/// Lists this process's sessions in id order; the cursor is the last id listed. Another
+/// process (the `sessionkit` command-line tool) has nothing to list: the memory store lives
+/// and dies with its process.
+#[async_trait]
+impl SessionScan for MemoryStore {
+    async fn scan(
+        &self,
+        from: Option<&ScanCursor>,
+        limit: NonZeroUsize,
+    ) -> Result<ScanPage, Error> {
+        let after = match from {
+            None => None,
+            Some(cursor) => Some(
+                Id::parse(cursor.as_str())
+                    .ok_or_else(|| Error::decode("not a cursor of the memory store"))?,
+            ),
+        };
+        let now = self.clock.now();
+        let found = self
+            .lock()
+            .entries
+            .live_after(after.as_ref(), now, limit.get());
+        let next = (found.len() == limit.get())
+            .then(|| found.last().map(|last| ScanCursor::new(last.0.to_string())))
+            .flatten();
+        let records = found
+            .into_iter()
+            .map(|(id, size, expires_at, version)| {
+                ScannedRecord::new(id, size, Some(expires_at)).with_version(Version::new(version))
+            })
+            .collect();
+        Ok(ScanPage::new(records, next))
+    }
 }
 
 #[async_trait]

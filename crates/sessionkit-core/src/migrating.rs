@@ -5,9 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use std::num::NonZeroUsize;
+
 use crate::{
-    ConfigKey, DynClock, DynSessionStore, Error, Id, IndexedRecord, Record, SessionStore,
-    SystemClock, UserIndex, Version,
+    ConfigKey, DynClock, DynSessionStore, Error, Id, IndexedRecord, Record, ScanCursor, ScanPage,
+    SessionScan, SessionStore, SystemClock, UserIndex, Version,
 };
 
 /// How often a move copies a record again because the old store's copy changed meanwhile
@@ -46,6 +48,10 @@ const MOVE_ATTEMPTS: usize = 3;
 ///   handed out by this store: every read through this store moves the record), they write
 ///   nothing and answer [`Error::Conflict`]; a caller that then loads again (the lifecycle
 ///   does, to merge) gets the moved record and its new version.
+/// - **Scan** ([`SessionScan`]): present when the new store can scan. It lists the new
+///   store's records, then, when the old store can scan too, the old store's (those not
+///   moved yet; a record moved during the scan may be listed from both). The cursor says
+///   which store it is in.
 /// - **User index**: present when the new store has one. `create_for`, `save_for` and
 ///   `touch_for` go to the new store's index (a record moved by `touch_for` is bound to its
 ///   user); `sessions_of` lists the new store's records and, when the old store has an
@@ -311,8 +317,48 @@ impl SessionStore for MigratingStore {
         self.new.user_index().map(|_| self as &dyn UserIndex)
     }
 
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
+        self.new.session_scan().map(|_| self as &dyn SessionScan)
+    }
+
     fn backend(&self) -> &'static str {
         self.new.backend()
+    }
+}
+
+/// The new store's records, then the old store's (see the type's docs). The cursor is the
+/// inner store's, after `new:` or `old:`. Only reached through
+/// [`SessionStore::session_scan`], which returns `Some` only when the new store scans.
+#[async_trait]
+impl SessionScan for MigratingStore {
+    async fn scan(
+        &self,
+        from: Option<&ScanCursor>,
+        limit: NonZeroUsize,
+    ) -> Result<ScanPage, Error> {
+        let (in_old, inner) = match from.map(ScanCursor::as_str) {
+            None => (false, None),
+            Some(text) => match (text.strip_prefix("new:"), text.strip_prefix("old:")) {
+                (Some(rest), _) => (false, Some(ScanCursor::new(rest))),
+                (_, Some("")) => (true, None),
+                (_, Some(rest)) => (true, Some(ScanCursor::new(rest))),
+                _ => return Err(Error::decode("not a cursor of a migrating store")),
+            },
+        };
+        let store = if in_old { &self.old } else { &self.new };
+        let scan = store.session_scan().ok_or(Error::Unsupported {
+            feature: "list its sessions",
+            key: ConfigKey::MigrateFrom,
+        })?;
+        let page = scan.scan(inner.as_ref(), limit).await?;
+        let tag = if in_old { "old:" } else { "new:" };
+        let next = match page.next {
+            Some(next) => Some(ScanCursor::new(format!("{tag}{next}"))),
+            // The new store is done: on to the old one, if it can be listed.
+            None if !in_old && self.old.session_scan().is_some() => Some(ScanCursor::new("old:")),
+            None => None,
+        };
+        Ok(ScanPage::new(page.records, next))
     }
 }
 

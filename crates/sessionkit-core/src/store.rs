@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::{Error, Id, Record, UserIndex, Version};
+use crate::{Error, Id, Record, SessionScan, UserIndex, Version};
 
 /// A shared, type-erased store, as [`sessionkit::connect`] returns it.
 ///
@@ -192,6 +192,13 @@ pub trait SessionStore: Send + Sync + Debug {
         None
     }
 
+    /// This store as a [`SessionScan`], if it can list its sessions page by page. The
+    /// default, `None`, is right for a store that cannot; one that implements
+    /// `SessionScan` returns `Some(self)`, and a decorator forwards its inner store's.
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
+        None
+    }
+
     /// A short, stable name of the backend, for metric labels and traces: `"memory"`,
     /// `"redis"`, `"memcached"`, `"postgres"`, `"mysql"` or `"sqlite"` for sessionkit's
     /// stores. The default, `"custom"`, is right for a store that does not say; a decorator
@@ -260,6 +267,10 @@ macro_rules! forward_session_store {
                 (**self).user_index()
             }
 
+            fn session_scan(&self) -> Option<&dyn SessionScan> {
+                (**self).session_scan()
+            }
+
             fn backend(&self) -> &'static str {
                 (**self).backend()
             }
@@ -289,6 +300,13 @@ macro_rules! forward_session_store {
 
             async fn unindex(&self, user: &str, id: &Id) -> Result<(), Error> {
                 (**self).unindex(user, id).await
+            }
+        }
+
+        #[async_trait]
+        impl<T: SessionScan + ?Sized> SessionScan for $ptr<T> {
+            async fn scan(&self, from: Option<&crate::ScanCursor>, limit: std::num::NonZeroUsize) -> Result<crate::ScanPage, Error> {
+                (**self).scan(from, limit).await
             }
         }
 

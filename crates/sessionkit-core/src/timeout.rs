@@ -5,7 +5,12 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use crate::{ConfigKey, Error, Id, IndexedRecord, Record, SessionStore, UserIndex, Version};
+use std::num::NonZeroUsize;
+
+use crate::{
+    ConfigKey, Error, Id, IndexedRecord, Record, ScanCursor, ScanPage, SessionScan, SessionStore,
+    UserIndex, Version,
+};
 
 /// Wraps a store so that every call fails with [`Error::Timeout`] after `timeout`, instead
 /// of hanging on a dead backend. The request lifecycle wraps its store in one
@@ -91,6 +96,28 @@ impl<S: SessionStore> SessionStore for TimeoutStore<S> {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         // Only when the inner store has one, and then through the bounds below.
         self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
+        // As for the index: only when the inner store can scan, each page bounded.
+        self.inner.session_scan().map(|_| self as &dyn SessionScan)
+    }
+}
+
+/// The inner store's scan, each page bounded like every other call. Only reached through
+/// [`SessionStore::session_scan`], which returns `Some` only when the inner store scans.
+#[async_trait]
+impl<S: SessionStore> SessionScan for TimeoutStore<S> {
+    async fn scan(
+        &self,
+        from: Option<&ScanCursor>,
+        limit: NonZeroUsize,
+    ) -> Result<ScanPage, Error> {
+        let scan = self.inner.session_scan().ok_or(Error::Unsupported {
+            feature: "list its sessions",
+            key: ConfigKey::SessionType,
+        })?;
+        self.bounded(scan.scan(from, limit)).await
     }
 }
 

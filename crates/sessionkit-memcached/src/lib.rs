@@ -10,6 +10,15 @@
 //! share the servers with a Flask-Session app, see [`MemcachedPlacement`]), expiry
 //! conversion and key validation are this crate's own.
 //!
+//! # Listing sessions
+//!
+//! [`MemcachedStore`] is a [`SessionScan`](sessionkit_core::SessionScan) through memcached's
+//! LRU crawler: `lru_crawler metadump all` on each server in turn (one page per server),
+//! which needs memcached 1.4.31 or later with the crawler enabled (the default since 1.5).
+//! A server without it (older, or started with `-o no_lru_crawler`) cannot list its keys
+//! and the scan fails with an error that says so. Sizes are memcached's item sizes (the
+//! payload plus the key and the item header).
+//!
 //! # User index
 //!
 //! [`MemcachedStore`] is a [`UserIndex`](sessionkit_core::UserIndex), on a **best-effort**
@@ -65,6 +74,7 @@ mod members;
 mod placement;
 mod pymemcache_hash;
 mod rendezvous;
+mod scan;
 mod store;
 mod user_index;
 mod user_record;

@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sessionkit_core::ConfigKey;
-use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version, redact_url};
+use sessionkit_core::{
+    Error, Id, Record, SessionScan, SessionStore, UserIndex, Version, redact_url,
+};
 
 use crate::client::{BACKEND, CasOutcome, Node};
 use crate::exptime::Exptime;
@@ -331,6 +333,10 @@ impl SessionStore for MemcachedStore {
     }
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
         Some(self)
     }
 

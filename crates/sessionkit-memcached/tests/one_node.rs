@@ -11,3 +11,4 @@ async fn one_node() -> Harness {
 
 sessionkit_testkit::conformance_tests!(one_node);
 sessionkit_testkit::user_index_tests!(one_node);
+sessionkit_testkit::scan_tests!(one_node);

@@ -11,6 +11,7 @@ async fn two_nodes() -> Harness {
 
 sessionkit_testkit::conformance_tests!(two_nodes);
 sessionkit_testkit::user_index_tests!(two_nodes);
+sessionkit_testkit::scan_tests!(two_nodes);
 
 #[tokio::test]
 async fn sessions_are_spread_over_both_servers() {

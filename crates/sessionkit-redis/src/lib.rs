@@ -31,6 +31,9 @@
 //! (taken back if the write fails) on a cluster; listings drop entries whose record is gone.
 //! [`RedisStore`]'s docs list the commands and the exact guarantee per topology.
 //!
+//! The store is also a [`SessionScan`](sessionkit_core::SessionScan) (every session, page
+//! by page, for admin tools): `SCAN` over the key prefix, on every master of a cluster.
+//!
 //! A connection on which a call timed out or failed is dropped and replaced, on every
 //! topology and both connection kinds, and each reply is checked to be the one to its own
 //! call: a network blip costs the calls made during it, nothing after.
@@ -45,6 +48,7 @@ mod error;
 mod near_cache;
 mod pool;
 mod replica_ack;
+mod scan;
 mod script;
 mod shared;
 mod source;

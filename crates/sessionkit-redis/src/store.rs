@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use redis::{Cmd, FromRedisValue, Value};
-use sessionkit_core::{Error, Id, Record, SessionStore, UserIndex, Version};
+use sessionkit_core::{Error, Id, Record, SessionScan, SessionStore, UserIndex, Version};
 
 use crate::connection::Connection;
 use crate::deadline::Deadline;
@@ -491,6 +491,10 @@ impl SessionStore for RedisStore {
     }
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
         Some(self)
     }
 }

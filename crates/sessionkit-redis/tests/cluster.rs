@@ -16,3 +16,4 @@ async fn cluster() -> Harness {
 
 sessionkit_testkit::conformance_tests!(cluster);
 sessionkit_testkit::user_index_tests!(cluster);
+sessionkit_testkit::scan_tests!(cluster);

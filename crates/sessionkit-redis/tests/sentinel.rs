@@ -30,9 +30,11 @@ async fn sentinel_without_near_cache() -> Harness {
 mod near_cache {
     sessionkit_testkit::conformance_tests!(super::sentinel);
     sessionkit_testkit::user_index_tests!(super::sentinel);
+    sessionkit_testkit::scan_tests!(super::sentinel);
 }
 
 mod without_near_cache {
     sessionkit_testkit::conformance_tests!(super::sentinel_without_near_cache);
     sessionkit_testkit::user_index_tests!(super::sentinel_without_near_cache);
+    sessionkit_testkit::scan_tests!(super::sentinel_without_near_cache);
 }

@@ -49,19 +49,23 @@ async fn application_client() -> Harness {
 mod multiplexed {
     sessionkit_testkit::conformance_tests!(super::multiplexed);
     sessionkit_testkit::user_index_tests!(super::multiplexed);
+    sessionkit_testkit::scan_tests!(super::multiplexed);
 }
 
 mod without_near_cache {
     sessionkit_testkit::conformance_tests!(super::without_near_cache);
     sessionkit_testkit::user_index_tests!(super::without_near_cache);
+    sessionkit_testkit::scan_tests!(super::without_near_cache);
 }
 
 mod pooled {
     sessionkit_testkit::conformance_tests!(super::pooled);
     sessionkit_testkit::user_index_tests!(super::pooled);
+    sessionkit_testkit::scan_tests!(super::pooled);
 }
 
 mod application_client {
     sessionkit_testkit::conformance_tests!(super::application_client);
     sessionkit_testkit::user_index_tests!(super::application_client);
+    sessionkit_testkit::scan_tests!(super::application_client);
 }

@@ -109,6 +109,10 @@ pub(crate) struct Statements {
     pub(crate) sessions_of: SqlStr,
     /// `key, user_hash`: clears the user column of the row if it holds that user.
     pub(crate) unindex: SqlStr,
+    /// `after, now, limit`: selects `id, length(data), expires_at, version` of up to
+    /// `limit` live rows whose id sorts after `after`, in id order (keyset pagination on
+    /// the primary key).
+    pub(crate) scan: SqlStr,
 }
 
 /// Marks a statement as safe to run. Sound because the only thing ever interpolated into

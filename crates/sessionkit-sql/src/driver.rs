@@ -27,6 +27,17 @@ pub(crate) struct ListedRow {
     pub(crate) expires_at: i64,
 }
 
+/// A row of a scan: `id, length(data), expires_at, version`.
+#[derive(Debug)]
+pub(crate) struct ScannedRow {
+    /// The store key (prefix + id).
+    pub(crate) key: String,
+    pub(crate) size: i64,
+    /// Unix milliseconds.
+    pub(crate) expires_at: i64,
+    pub(crate) version: i64,
+}
+
 /// What the store asks of a sqlx driver. Implemented for every driver that binds text, bytes
 /// (or `NULL`) and integers and reads text, bytes and integers back, which gathers those
 /// bounds here instead of on every generic impl.
@@ -61,6 +72,14 @@ pub(crate) trait Driver: sqlx::Database {
         sql: &SqlStr,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Vec<ListedRow>, sqlx::Error>> + Send;
+
+    /// Runs `sql` with `params` and reads the `id, length(data), expires_at, version` rows
+    /// it returns.
+    fn fetch_scanned(
+        conn: &mut Self::Connection,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Vec<ScannedRow>, sqlx::Error>> + Send;
 }
 
 /// The number of rows a statement changed: sqlx's result types share no trait for it.
@@ -132,6 +151,24 @@ where
                     key: row.try_get(0)?,
                     record: record(row, 1)?,
                     expires_at: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fetch_scanned(
+        conn: &mut Self::Connection,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Vec<ScannedRow>, sqlx::Error> {
+        let rows = Self::query(sql, params).fetch_all(conn).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ScannedRow {
+                    key: row.try_get(0)?,
+                    size: row.try_get(1)?,
+                    expires_at: row.try_get(2)?,
+                    version: row.try_get(3)?,
                 })
             })
             .collect()

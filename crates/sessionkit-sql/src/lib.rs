@@ -103,6 +103,7 @@
 //! | `sessions_of` | `SELECT ... WHERE user_hash = ? AND expires_at > now` |
 //! | `unindex` | `UPDATE ... SET user_hash = NULL WHERE id = ? AND user_hash = ?` |
 //! | `delete_expired` | deletes in batches of 1,000 rows through the expiry index |
+//! | `scan` ([`SessionScan`](sessionkit_core::SessionScan)) | `SELECT ... WHERE id > cursor AND expires_at > now ORDER BY id LIMIT n`: keyset pagination on the primary key, the cursor the last key read |
 //!
 //! The table name is checked as a plain identifier ([`TableName`]) before it is put into
 //! any statement. No compile-time-checked macros are used, so building needs no database.
@@ -113,6 +114,7 @@ mod cleanup;
 mod dialect;
 mod driver;
 mod error;
+mod scan;
 mod schema;
 mod store;
 mod table;

@@ -99,6 +99,10 @@ impl Sealed for MySql {
             unindex: sql(format!(
                 "UPDATE {t} SET user_hash = NULL WHERE id = ? AND user_hash = ?"
             )),
+            scan: sql(format!(
+                "SELECT id, CAST(LENGTH(data) AS SIGNED), expires_at, version FROM {t} \
+                 WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?"
+            )),
         }
     }
 

@@ -109,6 +109,10 @@ impl Sealed for Sqlite {
             unindex: sql(format!(
                 "UPDATE {t} SET user_hash = NULL WHERE id = ?1 AND user_hash = ?2"
             )),
+            scan: sql(format!(
+                "SELECT id, length(data), expires_at, version FROM {t} \
+                 WHERE id > ?1 AND expires_at > ?2 ORDER BY id LIMIT ?3"
+            )),
         }
     }
 

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use sessionkit_core::{DynClock, Error, Id, Record, SessionStore, UserIndex, Version};
+use sessionkit_core::{DynClock, Error, Id, Record, SessionScan, SessionStore, UserIndex, Version};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, SqlStr};
 
 use crate::dialect::Statements;
 use crate::driver::Param::{self, Bytes, Int, MaybeBytes, Text};
-use crate::driver::{Driver, ListedRow};
+use crate::driver::{Driver, ListedRow, ScannedRow};
 use crate::error::{from_sqlx, is_unique_violation};
 use crate::{Dialect, TableName};
 
@@ -122,6 +122,31 @@ impl<D: Dialect> SqlStore<D> {
             .bounded(D::Database::fetch_listed(call.conn(), sql, params))
             .await;
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
+    }
+
+    /// Runs `sql` within the timeout and reads the `id, length(data), expires_at, version`
+    /// rows it returns.
+    pub(crate) async fn fetch_scanned(
+        &self,
+        sql: &SqlStr,
+        params: &[Param<'_>],
+    ) -> Result<Vec<ScannedRow>, Error> {
+        let mut call = self.connection().await?;
+        let limit = call.limit;
+        let outcome = limit
+            .bounded(D::Database::fetch_scanned(call.conn(), sql, params))
+            .await;
+        call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
+    }
+
+    /// The key prefix.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The statements.
+    pub(crate) fn statements(&self) -> &Statements {
+        &self.inner.sql
     }
 
     /// Whether `sql` returns a row, within the timeout.
@@ -366,6 +391,10 @@ impl<D: Dialect> SessionStore for SqlStore<D> {
     }
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    fn session_scan(&self) -> Option<&dyn SessionScan> {
         Some(self)
     }
 

@@ -11,6 +11,7 @@ use support::{mysql, mysql_harness};
 
 sessionkit_testkit::conformance_tests!(mysql_harness);
 sessionkit_testkit::user_index_tests!(mysql_harness);
+sessionkit_testkit::scan_tests!(mysql_harness);
 
 support::dialect_tests!(mysql);
 

@@ -9,6 +9,7 @@ use support::{postgres, postgres_harness};
 
 sessionkit_testkit::conformance_tests!(postgres_harness);
 sessionkit_testkit::user_index_tests!(postgres_harness);
+sessionkit_testkit::scan_tests!(postgres_harness);
 
 support::dialect_tests!(postgres);
 

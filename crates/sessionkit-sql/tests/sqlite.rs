@@ -10,6 +10,7 @@ use support::sqlite_harness;
 
 sessionkit_testkit::conformance_tests!(sqlite_harness);
 sessionkit_testkit::user_index_tests!(sqlite_harness);
+sessionkit_testkit::scan_tests!(sqlite_harness);
 
 async fn sqlite(clock: &ManualClock) -> SqliteStore {
     support::sqlite(clock).await.0

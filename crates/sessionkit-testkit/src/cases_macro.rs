@@ -113,3 +113,45 @@ macro_rules! user_index_tests {
         $crate::__with_user_index_cases!($crate::__conformance_test_fns; $harness);
     };
 }
+
+/// Calls `$callback! { [args] case, ... }` with every case of the
+/// [`SessionScan`](sessionkit_core::SessionScan) capability.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_scan_cases {
+    ($callback:path $(; $($args:tt)*)?) => {
+        $callback! {
+            [$($($args)*)?]
+            scan_lists_live_records_with_size_and_expiry,
+            scan_in_small_pages_visits_every_record,
+            scan_skips_deleted_and_expired_records,
+            scan_lists_bound_records_and_not_the_index,
+        }
+    };
+}
+
+/// Writes one test per case of the [`SessionScan`](sessionkit_core::SessionScan)
+/// capability, for a store whose
+/// [`session_scan`](sessionkit_core::SessionStore::session_scan) is `Some`; `$harness` as
+/// for [`conformance_tests!`](crate::conformance_tests). The cases look only for the
+/// records they create, so the store may be shared with other tests.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sessionkit_core::{ManualClock, MemoryStore};
+/// use sessionkit_testkit::{Harness, TimeTravel};
+///
+/// async fn memory() -> Harness {
+///     let clock = ManualClock::new();
+///     Harness::new(MemoryStore::with_clock(Arc::new(clock.clone())), TimeTravel::Manual(clock))
+/// }
+///
+/// sessionkit_testkit::scan_tests!(memory);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! scan_tests {
+    ($harness:path) => {
+        $crate::__with_scan_cases!($crate::__conformance_test_fns; $harness);
+    };
+}

@@ -1,5 +1,5 @@
 //! The memory store passes the whole conformance suite, directly and through
-//! `Arc<dyn SessionStore>`, and the user index cases, on a manual clock (no sleeping).
+//! `Arc<dyn SessionStore>`, the user index and scan cases, on a manual clock (no sleeping).
 
 use std::sync::Arc;
 
@@ -28,11 +28,13 @@ async fn through_arc_dyn() -> Harness {
 mod direct {
     sessionkit_testkit::conformance_tests!(super::direct);
     sessionkit_testkit::user_index_tests!(super::direct);
+    sessionkit_testkit::scan_tests!(super::direct);
 }
 
 mod through_arc_dyn {
     sessionkit_testkit::conformance_tests!(super::through_arc_dyn);
     sessionkit_testkit::user_index_tests!(super::through_arc_dyn);
+    sessionkit_testkit::scan_tests!(super::through_arc_dyn);
 }
 
 mod through_box {

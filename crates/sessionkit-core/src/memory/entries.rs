@@ -91,6 +91,33 @@ impl Entries {
         self.by_id.insert(id, entry);
     }
 
+    /// Up to `limit` live entries with ids after `after`, in id order: the ids, payload
+    /// sizes, expiries and versions. Visits every entry (the map has no id order): the
+    /// memory store's scan is for tests and small stores.
+    pub(super) fn live_after(
+        &self,
+        after: Option<&Id>,
+        now: SystemTime,
+        limit: usize,
+    ) -> Vec<(Id, u64, SystemTime, u64)> {
+        let mut found: Vec<_> = self
+            .by_id
+            .iter()
+            .filter(|(id, entry)| after.is_none_or(|after| *id > after) && entry.expires_at > now)
+            .map(|(id, entry)| {
+                (
+                    *id,
+                    entry.payload.len() as u64,
+                    entry.expires_at,
+                    entry.version,
+                )
+            })
+            .collect();
+        found.sort_unstable_by_key(|found| found.0);
+        found.truncate(limit);
+        found
+    }
+
     /// Binds the entry under `id`, if any, to `user`.
     pub(super) fn set_user(&mut self, id: &Id, user: Option<&str>) {
         let Some(entry) = self.by_id.get_mut(id) else {

@@ -11,6 +11,7 @@ mod delete;
 mod expiry;
 mod round_trip;
 mod save;
+mod scan;
 mod support;
 mod user_index;
 
@@ -35,6 +36,10 @@ pub use round_trip::{
 pub use save::{
     save_after_delete_does_not_resurrect, save_after_expiry_is_gone,
     save_of_missing_record_is_gone, save_replaces_the_data, save_with_stale_version_conflicts,
+};
+pub use scan::{
+    scan_in_small_pages_visits_every_record, scan_lists_bound_records_and_not_the_index,
+    scan_lists_live_records_with_size_and_expiry, scan_skips_deleted_and_expired_records,
 };
 pub use user_index::{
     create_for_binds_the_record, create_for_collision_binds_nothing,
