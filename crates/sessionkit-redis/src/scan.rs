@@ -51,7 +51,7 @@ impl SessionScan for RedisStore {
                 let (next, keys) = connection
                     .query::<(u64, Vec<Vec<u8>>)>(self.scan_cmd(cursor, limit), &deadline)
                     .await?;
-                let ids = self.session_ids(keys);
+                let ids = self.session_ids(&keys);
                 let records = if ids.is_empty() {
                     Vec::new()
                 } else {
@@ -77,7 +77,7 @@ impl RedisStore {
     }
 
     /// The ids of the keys that are sessions: prefix + a well-formed id.
-    fn session_ids(&self, keys: Vec<Vec<u8>>) -> Vec<Id> {
+    fn session_ids(&self, keys: &[Vec<u8>]) -> Vec<Id> {
         let prefix = self.key_prefix().as_bytes();
         keys.iter()
             .filter_map(|key| Id::parse_bytes(key.strip_prefix(prefix)?))
@@ -136,7 +136,7 @@ impl RedisStore {
             .map_err(from_redis)?;
         let (next, keys) =
             <(u64, Vec<Vec<u8>>)>::from_redis_value(reply).map_err(|e| from_redis(e.into()))?;
-        let ids = self.session_ids(keys);
+        let ids = self.session_ids(&keys);
         let records = if ids.is_empty() {
             Vec::new()
         } else {
