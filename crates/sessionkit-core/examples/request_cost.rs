@@ -10,16 +10,34 @@
 //!
 //! Prints `read_ns=<ns per request> write_ns=<ns per request>` after the given number of
 //! seconds per workload (default 2).
+//!
+//! `--count N read|write` runs exactly `N` requests of one workload instead, for an
+//! instruction count that does not depend on the machine's speed (`CALLGRIND=1
+//! scripts/cost-ab REV` runs it under `valgrind --tool=callgrind` with two values of `N` and
+//! takes the difference, so setup and warm-up cancel out).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sessionkit_core::{MemoryStore, SessionConfig, Sessions};
 
+/// How long each workload runs.
+enum Budget {
+    Time(Duration),
+    Count(u64, String),
+}
+
 fn main() {
-    let seconds: f64 = std::env::args()
-        .nth(1)
-        .map_or(2.0, |s| s.parse().expect("seconds per workload"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let budget = match args.as_slice() {
+        [flag, n, workload] if flag == "--count" => {
+            Budget::Count(n.parse().expect("a number of requests"), workload.clone())
+        }
+        [seconds] => Budget::Time(Duration::from_secs_f64(
+            seconds.parse().expect("seconds per workload"),
+        )),
+        _ => Budget::Time(Duration::from_secs(2)),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -32,28 +50,45 @@ fn main() {
         first.insert("count", &0u64).await.unwrap();
         let set_cookie = sessions.finish(&first).await.unwrap().set_cookie.unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
-        let budget = Duration::from_secs_f64(seconds);
 
-        let read = per_request(budget, || async {
-            let session = sessions.start([cookie.as_bytes()]);
-            let user: Option<String> = session.get("_user_id").await.unwrap();
-            assert!(user.is_some());
-            sessions.finish(&session).await.unwrap();
-        })
-        .await;
-        let mut n = 0u64;
-        let write = per_request(budget, || {
-            n += 1;
-            let (sessions, cookie) = (&sessions, &cookie);
-            async move {
-                let session = sessions.start([cookie.as_bytes()]);
-                session.insert("count", &n).await.unwrap();
-                sessions.finish(&session).await.unwrap();
+        match budget {
+            Budget::Count(n, workload) => {
+                for i in 0..n {
+                    match workload.as_str() {
+                        "read" => read(&sessions, &cookie).await,
+                        "write" => write(&sessions, &cookie, i).await,
+                        other => panic!("unknown workload {other}: read or write"),
+                    }
+                }
+                println!("{workload}_requests={n}");
             }
-        })
-        .await;
-        println!("read_ns={read:.0} write_ns={write:.0}");
+            Budget::Time(budget) => {
+                let read = per_request(budget, || read(&sessions, &cookie)).await;
+                let mut n = 0u64;
+                let write = per_request(budget, || {
+                    n += 1;
+                    write(&sessions, &cookie, n)
+                })
+                .await;
+                println!("read_ns={read:.0} write_ns={write:.0}");
+            }
+        }
     });
+}
+
+/// A request that reads a key and writes nothing.
+async fn read(sessions: &Sessions, cookie: &str) {
+    let session = sessions.start([cookie.as_bytes()]);
+    let user: Option<String> = session.get("_user_id").await.unwrap();
+    assert!(user.is_some());
+    sessions.finish(&session).await.unwrap();
+}
+
+/// A request that changes a key, so its end saves.
+async fn write(sessions: &Sessions, cookie: &str, n: u64) {
+    let session = sessions.start([cookie.as_bytes()]);
+    session.insert("count", &n).await.unwrap();
+    sessions.finish(&session).await.unwrap();
 }
 
 /// Runs `request` in batches until `budget` has passed; returns nanoseconds per request.
