@@ -225,14 +225,9 @@ impl RedisStoreBuilder {
             (Some(limits), Some(tracking_source)) => {
                 crate::telemetry::describe();
                 let cache = Arc::new(NearCache::new(limits));
-                tracking::start(
-                    Arc::clone(&cache),
-                    tracking_source,
-                    Arc::clone(&prefix),
-                    timeout,
-                )
-                .await
-                .map(|tracking| Arc::new(Near::new(cache, tracking)))
+                tracking::start(Arc::clone(&cache), tracking_source, timeout)
+                    .await
+                    .map(|tracking| Arc::new(Near::new(cache, tracking)))
             }
             (Some(_), None) => {
                 tracing::warn!(

@@ -23,6 +23,7 @@ use crate::pool::PoolManager;
 use crate::replica_ack::ReplicaAck;
 use crate::shared::Shared;
 use crate::source::Link;
+use crate::tracking::Writer;
 
 /// How the store reaches Redis.
 #[derive(Clone)]
@@ -32,6 +33,9 @@ pub(crate) enum Connection {
     Shared(Arc<Shared>),
     /// A bb8 pool of connections, one call at a time on each.
     Pool(bb8::Pool<PoolManager>),
+    /// The near cache's tracking connection, lent to one call whose result the cache may
+    /// keep.
+    Tracking(Writer),
 }
 
 impl Connection {
@@ -86,6 +90,18 @@ impl Connection {
                 }
                 result
             }
+            Self::Tracking(writer) => {
+                let mut connection = writer.connection.clone();
+                let result = deadline
+                    .bound(exchange(&mut connection, &call, count, tag))
+                    .await;
+                if let Err(error) = &result
+                    && breaks_connection(error)
+                {
+                    writer.broken();
+                }
+                result
+            }
             Self::Pool(pool) => {
                 let mut held = None;
                 let result = deadline
@@ -121,7 +137,7 @@ impl Connection {
         let waited = replies.pop().ok_or_else(|| from_redis(lost()))?;
         let server = match self {
             Self::Shared(shared) => shared.server(),
-            Self::Pool(_) => None,
+            Self::Pool(_) | Self::Tracking(_) => None,
         };
         if let Err(error) = ack.settle(&waited, server, deadline).await {
             if let Self::Shared(shared) = self {
@@ -136,6 +152,7 @@ impl Connection {
         match self {
             Self::Shared(shared) => shared.kind(),
             Self::Pool(_) => "bb8 pool",
+            Self::Tracking(_) => "tracking",
         }
     }
 }

@@ -61,7 +61,7 @@ impl Source {
 }
 
 /// The (host, port) of a TCP address.
-fn host_port(addr: &redis::ConnectionAddr) -> Option<(String, u16)> {
+pub(crate) fn host_port(addr: &redis::ConnectionAddr) -> Option<(String, u16)> {
     match addr {
         redis::ConnectionAddr::Tcp(host, port)
         | redis::ConnectionAddr::TcpTls { host, port, .. } => Some((host.clone(), *port)),

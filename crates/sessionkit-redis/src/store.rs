@@ -21,12 +21,18 @@ use crate::user_index::IndexWrites;
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
 /// SHA-1 starts with the expected digest. Returns 1 (saved), 0 (gone) or -1 (changed).
+///
+/// The `PTTL` after the write reads the key again: run on the near cache's tracking
+/// connection, that read is what keeps Redis tracking the key for this process (its own
+/// write, not reported back, ended the tracking of the read before it), so a later change
+/// by anybody else is reported.
 static SAVE_SCRIPT: Script = Script::new(
     r"
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('PTTL', KEYS[1])
 return 1
 ",
 );
@@ -132,15 +138,12 @@ pub struct RedisStore {
 /// clone of the store).
 pub(crate) struct Near {
     cache: Arc<NearCache>,
-    _tracking: Tracking,
+    tracking: Tracking,
 }
 
 impl Near {
     pub(crate) fn new(cache: Arc<NearCache>, tracking: Tracking) -> Self {
-        Self {
-            cache,
-            _tracking: tracking,
-        }
+        Self { cache, tracking }
     }
 }
 
@@ -171,6 +174,27 @@ impl RedisStore {
 
     pub(crate) fn near_cache(&self) -> Option<&NearCache> {
         self.near.as_deref().map(|near| &*near.cache)
+    }
+
+    /// The near cache's tracking connection, for a call whose result the cache may keep:
+    /// Redis tracks the keys it reads there for this process, and reports a change to
+    /// them made by anybody else. `None` without a cache, while tracking is down, and on
+    /// Sentinel unless the store's own connection is on the same server: that one follows
+    /// a failover first (its deletes find out, and it refuses a master being replaced), and
+    /// a read from the old master could find a session that was logged out on the new one,
+    /// or miss one. A tracking connection left on another server is re-established.
+    fn tracked(&self) -> Option<Connection> {
+        let writer = self.near.as_ref()?.tracking.writer()?;
+        if let Connection::Shared(shared) = &self.connection {
+            let server = shared.server();
+            if writer.server() != server.as_ref() {
+                if server.is_some() {
+                    writer.broken();
+                }
+                return None;
+            }
+        }
+        Some(Connection::Tracking(writer))
     }
 
     /// Runs the write `op` on `key` through the near cache: registered before it is sent;
@@ -207,16 +231,19 @@ impl RedisStore {
         Ok(found)
     }
 
-    /// A miss of the near cache: `GET` and `PTTL` in one round trip; the record, and what
-    /// the cache may keep of it.
+    /// A miss of the near cache: `GET` and `PTTL` in one round trip, on the tracking
+    /// connection; the record, and what the cache may keep of it (nothing when tracking
+    /// is down: the read then goes out on the store's connection).
     async fn fetch(&self, key: &str) -> Result<(Option<Record>, Fill), Error> {
         let sent = Instant::now();
         let mut get = redis::cmd("GET");
         get.arg(key);
         let mut pttl = redis::cmd("PTTL");
         pttl.arg(key);
-        let replies = self
-            .connection
+        let tracked = self.tracked();
+        let replies = tracked
+            .as_ref()
+            .unwrap_or(&self.connection)
             .query_all([get, pttl], &self.deadline())
             .await?;
         let [payload, pttl] = <[Value; 2]>::try_from(replies).map_err(|_| {
@@ -231,7 +258,9 @@ impl RedisStore {
         let fill = match (&found, u64::try_from(pttl)) {
             // A record without an expiry (not written by sessionkit or Flask-Session) is
             // served but never cached.
-            (Some(found), Ok(ms)) if ms > 0 => Fill::Record(entry_of(found, sent, ms)),
+            (Some(found), Ok(ms)) if ms > 0 && tracked.is_some() => {
+                Fill::Record(entry_of(found, sent, ms))
+            }
             _ => Fill::Nothing,
         };
         Ok((found, fill))
@@ -287,9 +316,10 @@ impl RedisStore {
         }
     }
 
-    /// `save`'s write: the compare-and-set script, before `deadline`.
+    /// `save`'s write: the compare-and-set script on `connection`, before `deadline`.
     pub(crate) async fn save_within(
         &self,
+        connection: &Connection,
         key: &str,
         payload: &[u8],
         ttl: u64,
@@ -298,7 +328,7 @@ impl RedisStore {
     ) -> Result<(), Error> {
         let reply = SAVE_SCRIPT
             .run(
-                &self.connection,
+                connection,
                 &[key.as_bytes()],
                 &[
                     expected_digest(expected).as_bytes(),
@@ -400,11 +430,12 @@ pub(crate) fn record(payload: Option<Vec<u8>>) -> Option<Record> {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
-        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
+        let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let deadline = self.deadline();
         let create = self.create_within(&key, payload, ttl, &deadline);
-        self.write_through(&key, create, |()| Some(written(payload, sent, ttl)))
-            .await
+        // Not kept: Redis does not track the key for this process until it reads it on
+        // the tracking connection (the first load does).
+        self.write_through(&key, create, |()| None).await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
@@ -421,14 +452,13 @@ impl SessionStore for RedisStore {
         id: &Id,
         expires_at: SystemTime,
     ) -> Result<Option<Record>, Error> {
-        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
+        let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let mut cmd = redis::cmd("GETEX");
         cmd.arg(&key).arg("PX").arg(ttl);
         let load = async { Ok(record(self.query(cmd).await?)) };
-        self.write_through(&key, load, |found: &Option<Record>| {
-            found.as_ref().map(|found| entry_of(found, sent, ttl))
-        })
-        .await
+        // Not kept: this went out on the store's connection (see `create`).
+        self.write_through(&key, load, |_: &Option<Record>| None)
+            .await
     }
 
     async fn save(
@@ -440,9 +470,15 @@ impl SessionStore for RedisStore {
     ) -> Result<(), Error> {
         let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
         let deadline = self.deadline();
-        let save = self.save_within(&key, payload, ttl, expected, &deadline);
-        self.write_through(&key, save, |()| Some(written(payload, sent, ttl)))
-            .await
+        // On the tracking connection, where Redis does not report this write back and
+        // keeps tracking the key: what was written stays cached.
+        let tracked = self.tracked();
+        let connection = tracked.as_ref().unwrap_or(&self.connection);
+        let save = self.save_within(connection, &key, payload, ttl, expected, &deadline);
+        self.write_through(&key, save, |()| {
+            tracked.is_some().then(|| written(payload, sent, ttl))
+        })
+        .await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {

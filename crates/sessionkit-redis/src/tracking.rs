@@ -1,14 +1,28 @@
-//! The near cache's invalidation connection: a RESP3 connection of its own, named
-//! `sessionkit-tracking`, with `CLIENT TRACKING ON BCAST PREFIX <key prefix>`. Redis pushes
-//! an `invalidate` message for every key under the prefix that changes (written, touched,
-//! deleted, expired, evicted); each key is evicted from the cache.
+//! The near cache's tracking connection: a RESP3 connection of its own, named
+//! `sessionkit-tracking`, with `CLIENT TRACKING ON NOLOOP`. Redis remembers every key this
+//! connection reads and pushes an `invalidate` message when anybody else changes it
+//! (writes, touches, deletes; expiry and eviction too); the key is evicted from the cache.
 //!
-//! When the connection drops (redis-rs pushes `Disconnection`), or a health-check `PING`
-//! fails or times out, the cache is flushed and serves nothing until a new connection has
-//! tracking on again; a background task reconnects with a bounded backoff.
+//! So everything the cache keeps is read or written on this connection
+//! ([`Tracking::writer`]): a load that misses (`GET` and `PTTL`), and `save` (the
+//! compare-and-set script, which reads the key again after its write). `NOLOOP` keeps Redis
+//! from reporting this connection's own writes back: what this process saved stays cached,
+//! and the next load of it costs no round trip. That is exact, because Redis holds what the
+//! write set (its bytes, its expiry) until somebody else changes the key, which is
+//! reported. What the store does on its other connections (create, touch, delete) is
+//! reported like anybody's, and evicts.
+//!
+//! Default-mode tracking rather than broadcast (`BCAST PREFIX`): in broadcast mode a write
+//! made inside a script is reported even with `NOLOOP` (Redis 7.0 records the script's
+//! client as the writer), so a save would evict what it wrote.
+//!
+//! When the connection drops (redis-rs pushes `Disconnection`), a health-check `PING` fails
+//! or times out, or a call lent the connection finds it broken, the cache is flushed and
+//! serves nothing until a new connection has tracking on again; a background task
+//! reconnects with a bounded backoff.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -19,7 +33,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::is_connection_error;
 use crate::near_cache::NearCache;
-use crate::source::connection_config;
+use crate::source::{connection_config, host_port};
 
 /// The client name of the tracking connection (`CLIENT LIST`, `CLIENT KILL NAME`).
 pub(crate) const CLIENT_NAME: &str = "sessionkit-tracking";
@@ -39,17 +53,22 @@ pub(crate) enum TrackingSource {
 }
 
 impl TrackingSource {
-    async fn client(&mut self) -> RedisResult<Client> {
+    /// A RESP3 client of the server, and its (host, port) when Sentinel named it.
+    async fn client(&mut self) -> RedisResult<(Client, Option<(String, u16)>)> {
         let client = match self {
             Self::Standalone(client) => client.clone(),
             Self::Sentinel(sentinel) => sentinel.async_get_client().await?,
         };
         let info = client.get_connection_info().clone();
+        let server = match self {
+            Self::Standalone(_) => None,
+            Self::Sentinel(_) => host_port(info.addr()),
+        };
         let settings = info
             .redis_settings()
             .clone()
             .set_protocol(ProtocolVersion::RESP3);
-        Client::open(info.set_redis_settings(settings))
+        Ok((Client::open(info.set_redis_settings(settings))?, server))
     }
 }
 
@@ -57,6 +76,54 @@ impl TrackingSource {
 /// clone) is dropped.
 pub(crate) struct Tracking {
     task: JoinHandle<()>,
+    watch: Arc<Watch>,
+}
+
+impl Tracking {
+    /// The tracking connection, for a write whose result the cache keeps; `None` while
+    /// tracking is not established (the write then goes out on the store's connection,
+    /// and is reported like anybody's).
+    pub(crate) fn writer(&self) -> Option<Writer> {
+        // Not while the health check's `PING` is out: if the route lost it, replies to calls
+        // made meanwhile would be out of step (each call's tag check would fail it) until
+        // the `PING` times out and the connection is replaced.
+        if self.watch.pinging.load(Ordering::SeqCst) {
+            return None;
+        }
+        let live = self
+            .watch
+            .live
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        live.as_ref().map(|live| Writer {
+            connection: live.connection.clone(),
+            link: live.link,
+            server: live.server.clone(),
+            watch: Arc::clone(&self.watch),
+        })
+    }
+}
+
+/// The tracking connection lent to one write.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    pub(crate) connection: MultiplexedConnection,
+    link: u64,
+    server: Option<(String, u16)>,
+    watch: Arc<Watch>,
+}
+
+impl Writer {
+    /// The server (host, port) of the connection, when Sentinel named it.
+    pub(crate) fn server(&self) -> Option<&(String, u16)> {
+        self.server.as_ref()
+    }
+
+    /// The write failed in a way that leaves the connection unusable: tracking is lost,
+    /// as if the connection had dropped (flush, stop serving, reconnect).
+    pub(crate) fn broken(&self) {
+        self.watch.lose(self.link);
+    }
 }
 
 impl Drop for Tracking {
@@ -72,6 +139,17 @@ struct Watch {
     /// must not flush the cache its successor keeps.
     current: AtomicU64,
     lost: Notify,
+    /// The established connection, lent to calls ([`Tracking::writer`]).
+    live: RwLock<Option<Live>>,
+    /// Whether the health check's `PING` is waiting for its reply.
+    pinging: AtomicBool,
+}
+
+/// An established tracking connection.
+struct Live {
+    link: u64,
+    connection: MultiplexedConnection,
+    server: Option<(String, u16)>,
 }
 
 /// Establishes tracking for `cache` and keeps it so in the background. `None` (the cache
@@ -80,15 +158,16 @@ struct Watch {
 pub(crate) async fn start(
     cache: Arc<NearCache>,
     mut source: TrackingSource,
-    prefix: Arc<str>,
     timeout: Duration,
 ) -> Option<Tracking> {
     let watch = Arc::new(Watch {
         cache,
         current: AtomicU64::new(0),
         lost: Notify::new(),
+        live: RwLock::new(None),
+        pinging: AtomicBool::new(false),
     });
-    let first = establish(&watch, &mut source, &prefix, timeout).await;
+    let first = establish(&watch, &mut source, timeout).await;
     let connection = match first {
         Ok(connection) => Some(connection),
         Err(error) if !is_connection_error(&error) => {
@@ -103,15 +182,14 @@ pub(crate) async fn start(
             None
         }
     };
-    let task = tokio::spawn(keep(watch, source, prefix, timeout, connection));
-    Some(Tracking { task })
+    let task = tokio::spawn(keep(Arc::clone(&watch), source, timeout, connection));
+    Some(Tracking { task, watch })
 }
 
 /// Connects, names the connection and turns tracking on; then activates the cache.
 async fn establish(
     watch: &Arc<Watch>,
     source: &mut TrackingSource,
-    prefix: &str,
     timeout: Duration,
 ) -> RedisResult<MultiplexedConnection> {
     let link = watch.current.fetch_add(1, Ordering::SeqCst) + 1;
@@ -121,15 +199,13 @@ async fn establish(
         Ok::<(), std::convert::Infallible>(())
     });
     let setup = async {
-        let client = source.client().await?;
+        let (client, server) = source.client().await?;
         let mut connection = client
             .get_multiplexed_async_connection_with_config(&config)
             .await?;
         let mut tracking = redis::cmd("CLIENT");
-        tracking.arg("TRACKING").arg("ON").arg("BCAST");
-        if !prefix.is_empty() {
-            tracking.arg("PREFIX").arg(prefix);
-        }
+        // This connection's own writes are not reported back (see the module docs).
+        tracking.arg("TRACKING").arg("ON").arg("NOLOOP");
         redis::pipe()
             .cmd("CLIENT")
             .arg("SETNAME")
@@ -139,12 +215,18 @@ async fn establish(
             .ignore()
             .exec_async(&mut connection)
             .await?;
-        Ok::<_, redis::RedisError>(connection)
+        Ok::<_, redis::RedisError>((connection, server))
     };
-    let connection = tokio::time::timeout(timeout, setup)
+    let (connection, server) = tokio::time::timeout(timeout, setup)
         .await
         .map_err(|_| timed_out())??;
-    // Tracking is on from here: a call that begins now sees every later change notified.
+    // Lent to calls first, then serving: a call that begins once the cache is active finds
+    // the connection whose reads Redis tracks.
+    *watch.live.write().unwrap_or_else(PoisonError::into_inner) = Some(Live {
+        link,
+        connection: connection.clone(),
+        server,
+    });
     watch.cache.activate();
     Ok(connection)
 }
@@ -153,7 +235,6 @@ async fn establish(
 async fn keep(
     watch: Arc<Watch>,
     mut source: TrackingSource,
-    prefix: Arc<str>,
     timeout: Duration,
     mut connection: Option<MultiplexedConnection>,
 ) {
@@ -164,14 +245,15 @@ async fn keep(
                 backoff = Duration::from_millis(50);
                 watched(&watch, &mut live, timeout).await;
                 // Lost: stop serving before anything else happens.
-                watch.cache.deactivate();
+                watch.forget(watch.current.load(Ordering::SeqCst));
+                watch.pinging.store(false, Ordering::SeqCst);
             }
             None => {
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
-        match establish(&watch, &mut source, &prefix, timeout).await {
+        match establish(&watch, &mut source, timeout).await {
             Ok(live) => {
                 tracing::info!("Redis near cache: tracking re-established");
                 connection = Some(live);
@@ -190,8 +272,10 @@ async fn watched(watch: &Watch, connection: &mut MultiplexedConnection, timeout:
             () = watch.lost.notified() => return,
             () = tokio::time::sleep(HEALTH_CHECK) => {
                 let ping = redis::cmd("PING");
+                watch.pinging.store(true, Ordering::SeqCst);
                 match tokio::time::timeout(timeout, ping.query_async::<Value>(connection)).await {
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(_)) => watch.pinging.store(false, Ordering::SeqCst),
+                    // Lost: `pinging` is cleared once the connection is no longer lent.
                     _ => return,
                 }
             }
@@ -215,12 +299,32 @@ impl Watch {
                 // `FLUSHDB` / `FLUSHALL`: a null instead of the keys.
                 _ => self.cache.invalidate_all(),
             },
-            PushKind::Disconnection if self.current.load(Ordering::SeqCst) == link => {
-                self.cache.deactivate();
-                self.lost.notify_one();
-            }
+            PushKind::Disconnection => self.lose(link),
             _ => {}
         }
+    }
+
+    /// Connection `link` is lost (a late report of a replaced connection changes nothing):
+    /// the cache is flushed and serves nothing, writes stop using the connection, and the
+    /// background task establishes tracking again.
+    fn lose(&self, link: u64) {
+        if self.forget(link) {
+            self.lost.notify_one();
+        }
+    }
+
+    /// [`lose`](Self::lose) without waking the background task (it is the caller): whether
+    /// `link` was the current connection.
+    fn forget(&self, link: u64) -> bool {
+        if self.current.load(Ordering::SeqCst) != link {
+            return false;
+        }
+        self.cache.deactivate();
+        let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
+        if live.as_ref().is_some_and(|live| live.link == link) {
+            *live = None;
+        }
+        true
     }
 }
 

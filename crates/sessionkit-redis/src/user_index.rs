@@ -6,14 +6,14 @@ mod listing;
 mod ordered;
 mod scripts;
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use sessionkit_core::{Error, Id, IndexedRecord, SessionStore, UserIndex, Version};
 
 use crate::RedisStore;
 use crate::source::Source;
-use crate::store::{compare_and_set, expected_digest, ttl_ms, unexpected, written};
+use crate::store::{compare_and_set, expected_digest, ttl_ms, unexpected};
 
 /// How a user's index entry is written beside the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +69,10 @@ impl UserIndex for RedisStore {
         let Some(user) = user else {
             return self.create(id, payload, expires_at).await;
         };
-        let (entry, ttl, sent) = (Entry::new(self, id), ttl_ms(expires_at), Instant::now());
+        let (entry, ttl) = (Entry::new(self, id), ttl_ms(expires_at));
         let create = create_bound(self, &entry, payload, ttl, user);
-        self.write_through(&entry.key, create, |()| Some(written(payload, sent, ttl)))
-            .await
+        // Not kept, as `create`: Redis does not track the key for this process yet.
+        self.write_through(&entry.key, create, |()| None).await
     }
 
     async fn save_for(
@@ -86,10 +86,10 @@ impl UserIndex for RedisStore {
         let Some(user) = user else {
             return self.save(id, payload, expires_at, expected).await;
         };
-        let (entry, ttl, sent) = (Entry::new(self, id), ttl_ms(expires_at), Instant::now());
+        let (entry, ttl) = (Entry::new(self, id), ttl_ms(expires_at));
         let save = save_bound(self, &entry, payload, ttl, expected, user);
-        self.write_through(&entry.key, save, |()| Some(written(payload, sent, ttl)))
-            .await
+        // Not kept: written on the store's connection, which Redis reports like anybody's.
+        self.write_through(&entry.key, save, |()| None).await
     }
 
     async fn touch_for(
@@ -189,7 +189,14 @@ async fn save_bound(
             compare_and_set(reply)
         }
         IndexWrites::BeforeTheRecord => {
-            let save = store.save_within(&entry.key, payload, ttl, expected, &deadline);
+            let save = store.save_within(
+                store.connection(),
+                &entry.key,
+                payload,
+                ttl,
+                expected,
+                &deadline,
+            );
             ordered::write_bound(store, user, entry.member(), ttl, &deadline, save).await
         }
     }
