@@ -101,8 +101,10 @@ return 1
 /// Unless turned off ([`RedisStoreBuilder::near_cache`](crate::RedisStoreBuilder::near_cache)),
 /// `load` is answered from an in-process cache of recently loaded records when it holds a
 /// live one; on a miss it sends `GET` and `PTTL` in one round trip. The cache is kept
-/// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON BCAST PREFIX` (the
-/// key prefix): every key Redis reports changed is evicted. Until an invalidation arrives,
+/// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON NOLOOP`, on which
+/// misses and saves go out: Redis reports every change anybody else makes to a key read
+/// there, and the key is evicted; what this process saved stays cached. Until an
+/// invalidation arrives,
 /// a `load` may return the record as it was before a change made elsewhere; every write
 /// still goes to Redis (so a save based on it is a [`Error::Conflict`]). An expired
 /// record is never served; a load crossed by an invalidation is not cached; losing the
