@@ -1,4 +1,6 @@
-//! SQL stores: create, load, save and touch per dialect, each on a table of its own.
+//! SQL stores: create, load, save and touch per dialect, each on a table of its own; and a
+//! request that reads a session with sliding expiry, refreshing on every read and with the
+//! default throttled refresh (`SESSION_REFRESH_STEP`).
 //!
 //! ```sh
 //! ./scripts/services            # PostgreSQL on 15432, MariaDB on 13306
@@ -6,13 +8,14 @@
 //! ```
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 mod common;
 
 use common::payload;
 use criterion::{Criterion, criterion_group, criterion_main};
-use sessionkit::{Id, SessionStore};
+use sessionkit::{Id, SessionConfig, SessionStore, Sessions};
 use sessionkit_sql::{MySqlStore, PostgresStore, SqlStore, SqliteStore, sqlx};
 use tokio::runtime::Runtime;
 
@@ -73,6 +76,39 @@ fn bench_store<D: sessionkit_sql::Dialect>(
     group.finish();
 }
 
+/// A request that reads a permanent session with sliding expiry, through the lifecycle:
+/// `every read` moves the stored expiry on each read (`SESSION_REFRESH_STEP=0`, what every
+/// read did before the throttled refresh); `throttled` is the default step (1% of the
+/// lifetime), so a read within a step of the last refresh is a plain load.
+fn bench_sliding_reads<S: SessionStore + Clone + 'static>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    store: &S,
+) {
+    let mut group = c.benchmark_group(format!("sql/{name}/sliding read"));
+    for (label, step) in [("every read", Some(Duration::ZERO)), ("throttled", None)] {
+        let mut config = SessionConfig::default();
+        config.refresh_step = step;
+        let sessions = Sessions::new(Arc::new(store.clone()), config).unwrap();
+        let cookie = rt.block_on(async {
+            let first = sessions.start([]);
+            first.insert("_user_id", "42").await.unwrap();
+            let set_cookie = sessions.finish(&first).await.unwrap().set_cookie.unwrap();
+            set_cookie.split(';').next().unwrap().to_owned()
+        });
+        group.bench_function(label, |b| {
+            b.to_async(rt).iter(|| async {
+                let session = sessions.start([cookie.as_bytes()]);
+                let user: Option<String> = session.get("_user_id").await.unwrap();
+                black_box(user.unwrap());
+                black_box(sessions.finish(&session).await.unwrap());
+            });
+        });
+    }
+    group.finish();
+}
+
 fn dialects(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
 
@@ -88,6 +124,7 @@ fn dialects(c: &mut Criterion) {
         .unwrap();
     rt.block_on(postgres.migrate()).unwrap();
     bench_store(c, &rt, "postgres", &postgres);
+    bench_sliding_reads(c, &rt, "postgres", &postgres);
     let drop_pg = sqlx::AssertSqlSafe(format!("DROP TABLE {}", postgres.table()));
     rt.block_on(sqlx::query(drop_pg).execute(postgres.pool()))
         .unwrap();
@@ -104,6 +141,7 @@ fn dialects(c: &mut Criterion) {
         .unwrap();
     rt.block_on(mysql.migrate()).unwrap();
     bench_store(c, &rt, "mysql", &mysql);
+    bench_sliding_reads(c, &rt, "mysql", &mysql);
     let drop_my = sqlx::AssertSqlSafe(format!("DROP TABLE {}", mysql.table()));
     rt.block_on(sqlx::query(drop_my).execute(mysql.pool()))
         .unwrap();
@@ -117,6 +155,7 @@ fn dialects(c: &mut Criterion) {
         .unwrap();
     rt.block_on(sqlite.migrate()).unwrap();
     bench_store(c, &rt, "sqlite", &sqlite);
+    bench_sliding_reads(c, &rt, "sqlite", &sqlite);
     drop(sqlite);
     let _ = std::fs::remove_file(&path);
 }
