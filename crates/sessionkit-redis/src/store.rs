@@ -473,14 +473,22 @@ impl SessionStore for RedisStore {
         let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
         let deadline = self.deadline();
         // On the tracking connection, where Redis does not report this write back and
-        // keeps tracking the key: what was written stays cached.
-        let tracked = self.tracked();
-        let connection = tracked.as_ref().unwrap_or(&self.connection);
-        let save = self.save_within(connection, &key, payload, ttl, expected, &deadline);
-        self.write_through(&key, save, |()| {
-            tracked.is_some().then(|| written(payload, sent, ttl))
+        // keeps tracking the key: what was written stays cached. The connection is taken
+        // once the write is registered with the cache (the future runs inside
+        // `write_through`), so a tracking connection replaced in between changes the
+        // cache's epoch and nothing is kept from a connection Redis no longer reports to.
+        let save = async {
+            let tracked = self.tracked();
+            let connection = tracked.as_ref().unwrap_or(&self.connection);
+            self.save_within(connection, &key, payload, ttl, expected, &deadline)
+                .await
+                .map(|()| tracked.is_some())
+        };
+        self.write_through(&key, save, |&on_tracking| {
+            on_tracking.then(|| written(payload, sent, ttl))
         })
         .await
+        .map(|_| ())
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
