@@ -321,5 +321,16 @@ async fn the_cache_follows_the_sentinel_master() {
         .await;
     invalidations(&here, 1).await;
     assert_eq!(payload(&here, &id).await.as_deref(), Some(&b"two"[..]));
+
+    // A save here stays cached on Sentinel too: the next load is served without a miss.
+    let version = here.load(&id).await.unwrap().unwrap().version();
+    here.save(&id, b"three", expiry(), version).await.unwrap();
+    let misses = stats(&here).misses;
+    assert_eq!(payload(&here, &id).await.as_deref(), Some(&b"three"[..]));
+    assert_eq!(
+        stats(&here).misses,
+        misses,
+        "the saved record was not cached"
+    );
     here.delete(&id).await.unwrap();
 }
