@@ -66,48 +66,6 @@ impl Connection {
             count += 1;
         }
         call.cmd("ECHO").arg(tag);
-        self.send(&call, Tagging::Echo { count }, tag, deadline)
-            .await
-    }
-
-    /// Runs the script call `script(tag)` before `deadline` and returns its reply: a script
-    /// that replies `{tag, reply}` to the `tag` it is given as its last argument
-    /// ([`Script`](crate::script::Script) wraps every script so), which shows the reply is
-    /// this call's without an `ECHO` behind it: one command. With `ack`, its `WAIT` goes
-    /// behind it, as in [`query_all_acked`](Self::query_all_acked).
-    pub(crate) async fn query_script(
-        &self,
-        script: impl FnOnce(u64) -> Cmd,
-        deadline: &Deadline,
-        ack: Option<&ReplicaAck>,
-    ) -> Result<Value, Error> {
-        let tag = next_tag();
-        let mut call = redis::pipe();
-        call.add_command(script(tag));
-        let ack = ack.and_then(|ack| Some((ack, ack.wait()?)));
-        if let Some((_, wait)) = &ack {
-            call.add_command(wait.clone());
-        }
-        let count = 1 + usize::from(ack.is_some());
-        let mut replies = self
-            .send(&call, Tagging::InReply { count }, tag, deadline)
-            .await?;
-        if let Some((ack, _)) = ack {
-            let waited = replies.pop().ok_or_else(|| from_redis(lost()))?;
-            self.settle(ack, &waited, deadline).await?;
-        }
-        replies.pop().ok_or_else(|| from_redis(lost()))
-    }
-
-    /// Sends `call` on this connection before `deadline`; its replies, if `tagging` shows
-    /// they are this call's. A connection that failed the call is never used again.
-    async fn send(
-        &self,
-        call: &Pipeline,
-        tagging: Tagging,
-        tag: u64,
-        deadline: &Deadline,
-    ) -> Result<Vec<Value>, Error> {
         match self {
             Self::Shared(shared) => {
                 let mut used = None;
@@ -117,10 +75,10 @@ impl Connection {
                         used = Some(generation);
                         match &mut link {
                             Link::Single(connection) => {
-                                exchange(connection, call, tagging, tag).await
+                                exchange(connection, &call, count, tag).await
                             }
                             Link::Cluster(connection) => {
-                                exchange(connection, call, tagging, tag).await
+                                exchange(connection, &call, count, tag).await
                             }
                         }
                     })
@@ -135,7 +93,7 @@ impl Connection {
             Self::Tracking(writer) => {
                 let mut connection = writer.connection.clone();
                 let result = deadline
-                    .bound(exchange(&mut connection, call, tagging, tag))
+                    .bound(exchange(&mut connection, &call, count, tag))
                     .await;
                 if let Err(error) = &result
                     && breaks_connection(error)
@@ -149,7 +107,7 @@ impl Connection {
                 let result = deadline
                     .bound(async {
                         let pooled = held.insert(pool.get().await.map_err(from_pool)?);
-                        exchange(&mut pooled.connection, call, tagging, tag).await
+                        exchange(&mut pooled.connection, &call, count, tag).await
                     })
                     .await;
                 if let (Err(error), Some(pooled)) = (&result, held.as_mut()) {
@@ -177,29 +135,17 @@ impl Connection {
             .query_all(cmds.into_iter().chain([wait]), deadline)
             .await?;
         let waited = replies.pop().ok_or_else(|| from_redis(lost()))?;
-        self.settle(ack, &waited, deadline).await?;
-        Ok(replies)
-    }
-
-    /// Whether a delete `ack`'s `WAIT` replied `waited` to is done
-    /// ([`ReplicaAck::settle`]); if not, the connection is dropped.
-    async fn settle(
-        &self,
-        ack: &ReplicaAck,
-        waited: &Value,
-        deadline: &Deadline,
-    ) -> Result<(), Error> {
         let server = match self {
             Self::Shared(shared) => shared.server(),
             Self::Pool(_) | Self::Tracking(_) => None,
         };
-        let settled = ack.settle(waited, server, deadline).await;
-        if settled.is_err()
-            && let Self::Shared(shared) = self
-        {
-            shared.discard_current();
+        if let Err(error) = ack.settle(&waited, server, deadline).await {
+            if let Self::Shared(shared) = self {
+                shared.discard_current();
+            }
+            return Err(error);
         }
-        settled
+        Ok(replies)
     }
 
     pub(crate) fn kind(&self) -> &'static str {
@@ -211,36 +157,19 @@ impl Connection {
     }
 }
 
-/// How a call shows that the replies it reads are its own.
-#[derive(Debug, Clone, Copy)]
-enum Tagging {
-    /// `count` commands, then `ECHO tag`.
-    Echo { count: usize },
-    /// `count` commands, the first a script that replies `{tag, reply}`.
-    InReply { count: usize },
-}
-
-/// Sends `call` and returns its commands' replies, if `tagging` shows they are this
-/// call's.
+/// Sends `call` (`count` commands, then `ECHO tag`) and returns the commands' replies, if
+/// the echo behind them is this call's tag.
 async fn exchange(
     connection: &mut impl ConnectionLike,
     call: &Pipeline,
-    tagging: Tagging,
+    count: usize,
     tag: u64,
 ) -> Result<Vec<Value>, Error> {
-    let expected = match tagging {
-        Tagging::Echo { count } => count + 1,
-        Tagging::InReply { count } => count,
-    };
     let replies = connection
-        .req_packed_commands(call, 0, expected)
+        .req_packed_commands(call, 0, count + 1)
         .await
         .map_err(from_redis)?;
-    match tagging {
-        Tagging::Echo { count } => own_replies(replies, count, tag),
-        Tagging::InReply { count } => tagged_replies(replies, count, tag),
-    }
-    .map_err(from_redis)
+    own_replies(replies, count, tag).map_err(from_redis)
 }
 
 /// An I/O error: a reply was not the one to this call, so the connection is unusable.
@@ -265,29 +194,6 @@ fn own_replies(mut replies: Vec<Value>, count: usize, tag: u64) -> RedisResult<V
         }
         _ => Err(lost()),
     }
-}
-
-/// The replies of a call whose first command, a script, replied `{tag, reply}`: that reply
-/// unwrapped, then the others. A script that failed replies an error without the tag: the
-/// call's error (an error is never taken for a reply; if it was another call's, that
-/// call's reply comes next, and the next call here finds a tag that is not its own).
-fn tagged_replies(mut replies: Vec<Value>, count: usize, tag: u64) -> RedisResult<Vec<Value>> {
-    if replies.len() != count {
-        return Err(lost());
-    }
-    let first = replies.remove(0);
-    let first = match first {
-        Value::ServerError(_) => return first.extract_error().map(|_| Vec::new()),
-        Value::Array(pair) => match <[Value; 2]>::try_from(pair) {
-            Ok([echo, reply]) if u64::from_redis_value_ref(&echo).is_ok_and(|e| e == tag) => reply,
-            _ => return Err(lost()),
-        },
-        _ => return Err(lost()),
-    };
-    std::iter::once(first)
-        .chain(replies)
-        .map(Value::extract_error)
-        .collect()
 }
 
 /// Whether a call that failed with `error` leaves its connection unfit for another call:
@@ -347,35 +253,6 @@ mod tests {
         let reply = Value::BulkString(b"fine".to_vec());
         let error = own_replies(vec![reply, failed, echo], 2, 7).unwrap_err();
         assert_eq!(error.code(), Some("WRONGTYPE"), "{error:?}");
-    }
-
-    #[test]
-    fn a_script_reply_is_taken_only_with_its_own_tag() {
-        let tagged = |tag: u64, reply: Value| {
-            Value::Array(vec![Value::BulkString(tag.to_string().into_bytes()), reply])
-        };
-        let waited = Value::Int(1);
-        assert_eq!(
-            tagged_replies(vec![tagged(7, Value::Int(-1))], 1, 7).unwrap(),
-            [Value::Int(-1)]
-        );
-        assert_eq!(
-            tagged_replies(vec![tagged(7, Value::Int(1)), waited.clone()], 2, 7).unwrap(),
-            [Value::Int(1), waited.clone()]
-        );
-        for (replies, count) in [
-            (vec![tagged(6, Value::Int(1))], 1),
-            (vec![Value::Int(1)], 1),
-            (vec![Value::Array(vec![Value::Int(7)])], 1),
-            (vec![waited, tagged(7, Value::Int(1))], 2),
-            (vec![tagged(7, Value::Int(1))], 2),
-        ] {
-            let error = tagged_replies(replies, count, 7).unwrap_err();
-            assert!(error.is_io_error(), "{error:?}");
-        }
-        let noscript = redis::parse_redis_value(b"-NOSCRIPT No matching script\r\n").unwrap();
-        let error = tagged_replies(vec![noscript], 1, 7).unwrap_err();
-        assert_eq!(error.code(), Some("NOSCRIPT"), "{error:?}");
     }
 
     #[test]

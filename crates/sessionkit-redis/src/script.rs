@@ -13,40 +13,23 @@ use crate::replica_ack::ReplicaAck;
 use redis::FromRedisValue as _;
 
 /// A Lua script whose reply is an integer.
-///
-/// It runs wrapped: given a call's tag as one more (last) argument, it replies
-/// `{tag, reply}`, so the reply shows it is this call's with no `ECHO` behind it
-/// ([`Connection::query_script`]): a script is one command.
 pub(crate) struct Script {
     text: &'static str,
-    wrapped: OnceLock<Wrapped>,
-}
-
-/// The wrapped script's text and its SHA-1, as `EVAL` and `EVALSHA` want them.
-struct Wrapped {
-    text: String,
-    sha: String,
+    sha: OnceLock<String>,
 }
 
 impl Script {
     pub(crate) const fn new(text: &'static str) -> Self {
         Self {
             text,
-            wrapped: OnceLock::new(),
+            sha: OnceLock::new(),
         }
     }
 
-    fn wrapped(&self) -> &Wrapped {
-        self.wrapped.get_or_init(|| {
-            // `table.remove` takes the tag off `ARGV`, so the script sees its own
-            // arguments; its `return`s return from `body`.
-            let text = format!(
-                "local tag = table.remove(ARGV)\nlocal function body()\n{}\nend\nreturn {{tag, body()}}\n",
-                self.text
-            );
-            let sha = sha1_smol::Sha1::from(&text).digest().to_string();
-            Wrapped { text, sha }
-        })
+    /// The script's SHA-1, as `EVALSHA` wants it.
+    fn sha(&self) -> &str {
+        self.sha
+            .get_or_init(|| sha1_smol::Sha1::from(self.text).digest().to_string())
     }
 
     /// Runs the script on `keys` with `args` before `deadline` (`EVALSHA`, then `EVAL` on
@@ -62,7 +45,7 @@ impl Script {
     }
 
     /// [`run`](Self::run) for a script that deletes: with `ack`'s `WAIT` behind it
-    /// ([`Connection::query_script`]).
+    /// ([`Connection::query_all_acked`]).
     pub(crate) async fn run_acked(
         &self,
         connection: &Connection,
@@ -71,24 +54,23 @@ impl Script {
         deadline: &Deadline,
         ack: Option<&ReplicaAck>,
     ) -> Result<i64, Error> {
-        let wrapped = self.wrapped();
-        let run = |load: bool| async move {
-            let (name, body) = if load {
-                ("EVAL", wrapped.text.as_str())
-            } else {
-                ("EVALSHA", wrapped.sha.as_str())
-            };
-            let command = |tag: u64| {
-                let mut cmd = redis::cmd(name);
-                cmd.arg(body).arg(keys.len()).arg(keys).arg(args).arg(tag);
-                cmd
-            };
-            let reply = connection.query_script(command, deadline, ack).await?;
+        let command = |name: &str, body: &str| {
+            let mut cmd = redis::cmd(name);
+            cmd.arg(body).arg(keys.len()).arg(keys).arg(args);
+            cmd
+        };
+        let run = |cmd: redis::Cmd| async move {
+            let [reply] = <[redis::Value; 1]>::try_from(
+                connection.query_all_acked([cmd], deadline, ack).await?,
+            )
+            .map_err(|_| from_redis(std::io::Error::other("a script gave no reply").into()))?;
             i64::from_redis_value(reply).map_err(|e| from_redis(e.into()))
         };
-        match run(false).await {
+        match run(command("EVALSHA", self.sha())).await {
             // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
-            Err(Error::Backend { source, .. }) if is_noscript(&*source) => run(true).await,
+            Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
+                run(command("EVAL", self.text)).await
+            }
             other => other,
         }
     }
