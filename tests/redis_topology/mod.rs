@@ -343,8 +343,26 @@ impl Cluster {
         format!("redis+cluster://{hosts}")
     }
 
-    /// (master port, replica port) for each shard, as the first live node sees them.
+    /// (master port, replica port) for each shard, as the first live node sees them, once
+    /// it sees a replica for every master (a replica that just joined may not be listed
+    /// yet); waits at most 20 s.
     pub(crate) async fn pairs(&self) -> Vec<(u16, u16)> {
+        let start = Instant::now();
+        loop {
+            let (masters, pairs) = self.pairs_seen().await;
+            if pairs.len() == masters && masters > 0 {
+                return pairs;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "a replica for every master: {pairs:?} of {masters} masters"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// How many live masters the first node sees, and those with a replica, as pairs.
+    async fn pairs_seen(&self) -> (usize, Vec<(u16, u16)>) {
         let nodes: String = query(self.ports[0], redis::cmd("CLUSTER").arg("NODES")).await;
         let lines: Vec<Vec<&str>> = nodes
             .lines()
@@ -361,14 +379,18 @@ impl Cluster {
                 .parse()
                 .unwrap()
         };
-        lines
+        let masters: Vec<&Vec<&str>> = lines
             .iter()
             .filter(|l| l[2].contains("master") && !l[2].contains("fail"))
+            .collect();
+        let pairs = masters
+            .iter()
             .filter_map(|master| {
                 let replica = lines.iter().find(|l| l[3] == master[0])?;
                 Some((port_of(master[1]), port_of(replica[1])))
             })
-            .collect()
+            .collect();
+        (masters.len(), pairs)
     }
 
     /// The port of the master serving `key`, as node `via` sees the cluster.
