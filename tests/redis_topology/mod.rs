@@ -139,6 +139,15 @@ where
     }
 }
 
+/// `127.0.0.1:<port>` for each port, comma-separated, as multi-host URLs list them.
+fn hosts(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Waits until `redis-server` answers on `port`.
 async fn wait_answering(port: u16) {
     poll_until(
@@ -251,13 +260,7 @@ impl Sentinel {
 
     /// `SESSION_REDIS` for the service.
     pub(crate) fn url(&self) -> String {
-        let hosts = self
-            .sentinels
-            .iter()
-            .map(|p| format!("127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        format!("redis+sentinel://{hosts}/{}", self.name)
+        format!("redis+sentinel://{}/{}", hosts(&self.sentinels), self.name)
     }
 
     /// The master's port as the first sentinel reports it.
@@ -334,13 +337,7 @@ impl Cluster {
 
     /// `SESSION_REDIS` for the cluster.
     pub(crate) fn url(&self) -> String {
-        let hosts = self
-            .ports
-            .iter()
-            .map(|p| format!("127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        format!("redis+cluster://{hosts}")
+        format!("redis+cluster://{}", hosts(&self.ports))
     }
 
     /// (master port, replica port) for each shard, as the first live node sees them, once

@@ -73,12 +73,13 @@ impl MemcachedStore {
             backend: BACKEND,
             source: format!("memcached {}: {e}", redact_url(address)).into(),
         };
+        let timed_out = |_| Error::Timeout {
+            backend: BACKEND,
+            after: timeout,
+        };
         let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
             .await
-            .map_err(|_| Error::Timeout {
-                backend: BACKEND,
-                after: timeout,
-            })?
+            .map_err(timed_out)?
             .map_err(unavailable)?;
         let mut stream = BufReader::new(stream);
         stream
@@ -96,10 +97,7 @@ impl MemcachedStore {
             line.clear();
             let read = tokio::time::timeout(timeout, stream.read_line(&mut line))
                 .await
-                .map_err(|_| Error::Timeout {
-                    backend: BACKEND,
-                    after: timeout,
-                })?
+                .map_err(timed_out)?
                 .map_err(unavailable)?;
             if read == 0 {
                 return Err(unavailable(std::io::ErrorKind::UnexpectedEof.into()));

@@ -135,8 +135,9 @@ impl Drop for Tracking {
 /// What the connection's push handler needs.
 struct Watch {
     cache: Arc<NearCache>,
-    /// The connection whose pushes count: a late `Disconnection` of a replaced connection
-    /// must not flush the cache its successor keeps.
+    /// The number of the newest connection (made or being made). Each connection's
+    /// reports carry its number, so a late `Disconnection` of a replaced connection does
+    /// not flush the cache its successor keeps ([`Live::link`]).
     current: AtomicU64,
     lost: Notify,
     /// The established connection, lent to calls ([`Tracking::writer`]).
@@ -314,16 +315,15 @@ impl Watch {
     }
 
     /// [`lose`](Self::lose) without waking the background task (it is the caller): whether
-    /// `link` was the current connection.
+    /// `link` was the established connection. Once only per connection: a `Disconnection`
+    /// push and the background task both report the same loss, which flushes once.
     fn forget(&self, link: u64) -> bool {
-        if self.current.load(Ordering::SeqCst) != link {
+        let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
+        if live.as_ref().is_none_or(|live| live.link != link) {
             return false;
         }
         self.cache.deactivate();
-        let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
-        if live.as_ref().is_some_and(|live| live.link == link) {
-            *live = None;
-        }
+        *live = None;
         true
     }
 }
