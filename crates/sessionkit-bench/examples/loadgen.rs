@@ -165,12 +165,11 @@ impl Run {
         self.redis.values().sum::<u64>() as f64 / self.requests as f64
     }
     /// Commands the server sent: commandstats also count what a script runs inside Redis;
-    /// sessionkit's save script runs exactly one GET, one SET and one PTTL per successful
-    /// save.
+    /// sessionkit's save script runs exactly one GET and one SET per successful save.
     fn redis_sent_per_request(&self) -> f64 {
         let scripts = self.redis.get("evalsha").copied().unwrap_or(0)
             + self.redis.get("eval").copied().unwrap_or(0);
-        (self.redis.values().sum::<u64>() - 3 * scripts) as f64 / self.requests as f64
+        (self.redis.values().sum::<u64>() - 2 * scripts) as f64 / self.requests as f64
     }
 }
 

@@ -21,18 +21,12 @@ use crate::user_index::IndexWrites;
 
 /// The compare-and-set behind `save`: writes only if the key still holds the bytes whose
 /// SHA-1 starts with the expected digest. Returns 1 (saved), 0 (gone) or -1 (changed).
-///
-/// The `PTTL` after the write reads the key again: run on the near cache's tracking
-/// connection, that read is what keeps Redis tracking the key for this process (its own
-/// write, not reported back, ended the tracking of the read before it), so a later change
-/// by anybody else is reported.
 static SAVE_SCRIPT: Script = Script::new(
     r"
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if string.sub(redis.sha1hex(current), 1, 16) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('PTTL', KEYS[1])
 return 1
 ",
 );
@@ -102,9 +96,9 @@ return 1
 /// `load` is answered from an in-process cache of recently loaded records when it holds a
 /// live one; on a miss it sends `GET` and `PTTL` in one round trip. The cache is kept
 /// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON NOLOOP`, on which
-/// misses and saves go out: Redis reports every change anybody else makes to a key read
-/// there, and the key is evicted; what this process saved stays cached. Until an
-/// invalidation arrives,
+/// misses go out: Redis reports every change anybody else makes to a key read there, and
+/// the key is evicted; a write of this process evicts it too. Until an invalidation
+/// arrives,
 /// a `load` may return the record as it was before a change made elsewhere; every write
 /// still goes to Redis (so a save based on it is a [`Error::Conflict`]). An expired
 /// record is never served; a load crossed by an invalidation is not cached; losing the
@@ -318,10 +312,9 @@ impl RedisStore {
         }
     }
 
-    /// `save`'s write: the compare-and-set script on `connection`, before `deadline`.
+    /// `save`'s write: the compare-and-set script, before `deadline`.
     pub(crate) async fn save_within(
         &self,
-        connection: &Connection,
         key: &str,
         payload: &[u8],
         ttl: u64,
@@ -330,7 +323,7 @@ impl RedisStore {
     ) -> Result<(), Error> {
         let reply = SAVE_SCRIPT
             .run(
-                connection,
+                &self.connection,
                 &[key.as_bytes()],
                 &[
                     expected_digest(expected).as_bytes(),
@@ -412,15 +405,6 @@ pub(crate) fn entry_of(record: &Record, sent: Instant, ttl: u64) -> Entry {
     }
 }
 
-/// A cache entry for bytes just written with a TTL of `ttl` ms, sent at `sent`.
-pub(crate) fn written(payload: &[u8], sent: Instant, ttl: u64) -> Entry {
-    Entry {
-        payload: Bytes::copy_from_slice(payload),
-        version: digest(payload),
-        expires: sent + Duration::from_millis(ttl),
-    }
-}
-
 /// A stored value as `load` returns it.
 pub(crate) fn record(payload: Option<Vec<u8>>) -> Option<Record> {
     payload.map(|bytes| {
@@ -470,25 +454,15 @@ impl SessionStore for RedisStore {
         expires_at: SystemTime,
         expected: Version,
     ) -> Result<(), Error> {
-        let (key, ttl, sent) = (self.key(id), ttl_ms(expires_at), Instant::now());
+        let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let deadline = self.deadline();
-        // On the tracking connection, where Redis does not report this write back and
-        // keeps tracking the key: what was written stays cached. The connection is taken
-        // once the write is registered with the cache (the future runs inside
-        // `write_through`), so a tracking connection replaced in between changes the
-        // cache's epoch and nothing is kept from a connection Redis no longer reports to.
-        let save = async {
-            let tracked = self.tracked();
-            let connection = tracked.as_ref().unwrap_or(&self.connection);
-            self.save_within(connection, &key, payload, ttl, expected, &deadline)
-                .await
-                .map(|()| tracked.is_some())
-        };
-        self.write_through(&key, save, |&on_tracking| {
-            on_tracking.then(|| written(payload, sent, ttl))
-        })
-        .await
-        .map(|_| ())
+        // Not kept, although on the tracking connection Redis would keep tracking the key:
+        // a request that reads a value saved here and writes it back could then work on
+        // it before the invalidation of a write made elsewhere in between (say by the
+        // Python app) has arrived, and lose that write. After a save the next load reads
+        // Redis.
+        let save = self.save_within(&key, payload, ttl, expected, &deadline);
+        self.write_through(&key, save, |()| None).await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {

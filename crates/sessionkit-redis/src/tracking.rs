@@ -3,18 +3,12 @@
 //! connection reads and pushes an `invalidate` message when anybody else changes it
 //! (writes, touches, deletes; expiry and eviction too); the key is evicted from the cache.
 //!
-//! So everything the cache keeps is read or written on this connection
-//! ([`Tracking::writer`]): a load that misses (`GET` and `PTTL`), and `save` (the
-//! compare-and-set script, which reads the key again after its write). `NOLOOP` keeps Redis
-//! from reporting this connection's own writes back: what this process saved stays cached,
-//! and the next load of it costs no round trip. That is exact, because Redis holds what the
-//! write set (its bytes, its expiry) until somebody else changes the key, which is
-//! reported. What the store does on its other connections (create, touch, delete) is
-//! reported like anybody's, and evicts.
-//!
-//! Default-mode tracking rather than broadcast (`BCAST PREFIX`): in broadcast mode a write
-//! made inside a script is reported even with `NOLOOP` (Redis 7.0 records the script's
-//! client as the writer), so a save would evict what it wrote.
+//! So everything the cache keeps is read on this connection ([`Tracking::writer`]): a load
+//! that misses (`GET` and `PTTL`). The store's writes go out on its other connections, are
+//! reported like anybody's, and evict. (Keeping what this process saved, with the save on
+//! this connection and `NOLOOP`, was tried and withdrawn: a request reading that value
+//! could run before the invalidation of a write made elsewhere just after had arrived,
+//! and write back over it.)
 //!
 //! When the connection drops (redis-rs pushes `Disconnection`), a health-check `PING` fails
 //! or times out, or a call lent the connection finds it broken, the cache is flushed and
@@ -80,9 +74,9 @@ pub(crate) struct Tracking {
 }
 
 impl Tracking {
-    /// The tracking connection, for a write whose result the cache keeps; `None` while
-    /// tracking is not established (the write then goes out on the store's connection,
-    /// and is reported like anybody's).
+    /// The tracking connection, for a read whose result the cache keeps; `None` while
+    /// tracking is not established (the read then goes out on the store's connection, and
+    /// is not kept).
     pub(crate) fn writer(&self) -> Option<Writer> {
         // Not while the health check's `PING` is out: if the route lost it, replies to calls
         // made meanwhile would be out of step (each call's tag check would fail it) until
