@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use sessionkit_core::ConfigKey;
 use sessionkit_core::{
     Error, Id, Record, SessionScan, SessionStore, UserIndex, Version, redact_url,
@@ -130,17 +131,20 @@ impl MemcachedStore {
         self.timeout
     }
 
-    /// Runs `call`, failing with [`Error::Timeout`] after the store's timeout.
-    pub(crate) async fn bounded<T>(
+    /// Runs `call`, failing with [`Error::Timeout`] after the store's timeout. A plain
+    /// function, not an `async fn`: one would hold `call` twice (the argument and the timer
+    /// around it), doubling the future of every store call.
+    pub(crate) fn bounded<T>(
         &self,
         call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
+    ) -> impl Future<Output = Result<T, Error>> {
+        let after = self.timeout;
+        tokio::time::timeout(after, call).map(move |outcome| {
+            outcome.unwrap_or(Err(Error::Timeout {
                 backend: BACKEND,
-                after: self.timeout,
-            })?
+                after,
+            }))
+        })
     }
 }
 

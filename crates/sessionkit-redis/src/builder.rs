@@ -172,6 +172,12 @@ impl RedisStoreBuilder {
     /// [`Error::Config`] for a malformed URL; [`Error::Unavailable`] or [`Error::Timeout`]
     /// when the server cannot be reached within the timeout.
     pub async fn build(self) -> Result<RedisStore, Error> {
+        // Boxed: connecting runs once, and an application's own futures (its `main`, a
+        // layer's constructor) then hold a pointer, not this deep future.
+        Box::pin(self.connect_store()).await
+    }
+
+    async fn connect_store(self) -> Result<RedisStore, Error> {
         let Self {
             target,
             prefix,

@@ -106,7 +106,8 @@ impl Connection {
                 let mut held = None;
                 let result = deadline
                     .bound(async {
-                        let pooled = held.insert(pool.get().await.map_err(from_pool)?);
+                        // Boxed: bb8's `get` future is large and the call's own is small.
+                        let pooled = held.insert(Box::pin(pool.get()).await.map_err(from_pool)?);
                         exchange(&mut pooled.connection, &call, count, tag).await
                     })
                     .await;

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use sessionkit_core::Error;
 use tokio::time::Instant;
 
@@ -33,16 +34,20 @@ impl Deadline {
 
     /// Runs `step`, failing with [`Error::Timeout`] once the deadline has passed: the one
     /// timer on a step.
-    pub(crate) async fn bound<T>(
+    ///
+    /// A plain function, not an `async fn`: one would hold `step` twice (the argument and
+    /// the timer around it), doubling the future of every call.
+    pub(crate) fn bound<T>(
         &self,
         step: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        tokio::time::timeout_at(self.at, step)
-            .await
-            .map_err(|_| Error::Timeout {
+    ) -> impl Future<Output = Result<T, Error>> {
+        let after = self.limit;
+        tokio::time::timeout_at(self.at, step).map(move |outcome| {
+            outcome.unwrap_or(Err(Error::Timeout {
                 backend: BACKEND,
-                after: self.limit,
-            })?
+                after,
+            }))
+        })
     }
 }
 

@@ -123,7 +123,8 @@ impl ReplicaAck {
         if i64::from_redis_value_ref(reply).is_ok_and(|acked| acked >= 1) {
             return Ok(());
         }
-        let service = deadline.bound(self.service()).await?;
+        // Boxed: asking Sentinel is the rare path, and its future would weigh on every delete.
+        let service = deadline.bound(Box::pin(self.service())).await?;
         let failover = || Error::Unavailable {
             backend: BACKEND,
             source: "a Sentinel failover is under way: the delete could be lost with the old \

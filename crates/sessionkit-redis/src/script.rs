@@ -69,7 +69,8 @@ impl Script {
         match run(command("EVALSHA", self.sha())).await {
             // First use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it.
             Err(Error::Backend { source, .. }) if is_noscript(&*source) => {
-                run(command("EVAL", self.text)).await
+                // Boxed: the first use only; it would double every run's future.
+                Box::pin(run(command("EVAL", self.text))).await
             }
             other => other,
         }

@@ -50,6 +50,13 @@ impl Shared {
         if let Some(current) = self.current() {
             return Ok(current);
         }
+        // Boxed: connecting (to Sentinel, to every node of a cluster) is rare, and its
+        // future is many times the size of a call's; unboxed, every call would carry it.
+        Box::pin(self.reconnect(timeout)).await
+    }
+
+    /// [`get`](Self::get) without a current connection: makes one, once for all waiters.
+    async fn reconnect(&self, timeout: Duration) -> Result<(u64, Link), Error> {
         let mut source = self.source.lock().await;
         // Another call may have connected while this one waited for the lock.
         if let Some(current) = self.current() {

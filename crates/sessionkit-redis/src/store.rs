@@ -193,25 +193,27 @@ impl RedisStore {
         Some(Connection::Tracking(writer))
     }
 
-    /// Runs the write `op` on `key` through the near cache: registered before it is sent;
-    /// afterwards the key holds what `fill` makes of the result, unless an invalidation
-    /// crossed the write (then, or on an error, the key is evicted).
-    pub(crate) async fn write_through<T>(
+    /// Runs the write `op` on `key` through the near cache: registered before it is sent
+    /// and evicted once it is done, whatever its outcome, so no load that crossed it is
+    /// kept.
+    ///
+    /// `op` makes the write's future only once it is needed: a future taken by value would
+    /// be held twice in this one's.
+    pub(crate) async fn write_through<T, F>(
         &self,
         key: &str,
-        op: impl Future<Output = Result<T, Error>>,
-        fill: impl FnOnce(&T) -> Option<Entry>,
-    ) -> Result<T, Error> {
-        let Some(cache) = self.near_cache() else {
-            return op.await;
-        };
-        let ticket = cache.begin(key, Access::Write);
-        let result = op.await;
-        let entry = match &result {
-            Ok(value) if ticket.may_fill() => fill(value),
-            _ => None,
-        };
-        ticket.finish(entry.map_or(Fill::Nothing, Fill::Record));
+        op: impl FnOnce() -> F,
+    ) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        let ticket = self
+            .near_cache()
+            .map(|cache| cache.begin(key, Access::Write));
+        let result = op().await;
+        if let Some(ticket) = ticket {
+            ticket.finish(Fill::Nothing);
+        }
         result
     }
 
@@ -418,10 +420,10 @@ impl SessionStore for RedisStore {
     async fn create(&self, id: &Id, payload: &[u8], expires_at: SystemTime) -> Result<(), Error> {
         let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let deadline = self.deadline();
-        let create = self.create_within(&key, payload, ttl, &deadline);
         // Not kept: Redis does not track the key for this process until it reads it on
         // the tracking connection (the first load does).
-        self.write_through(&key, create, |()| None).await
+        self.write_through(&key, || self.create_within(&key, payload, ttl, &deadline))
+            .await
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>, Error> {
@@ -441,9 +443,8 @@ impl SessionStore for RedisStore {
         let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let mut cmd = redis::cmd("GETEX");
         cmd.arg(&key).arg("PX").arg(ttl);
-        let load = async { Ok(record(self.query(cmd).await?)) };
         // Not kept: this went out on the store's connection (see `create`).
-        self.write_through(&key, load, |_: &Option<Record>| None)
+        self.write_through(&key, || async { Ok(record(self.query(cmd).await?)) })
             .await
     }
 
@@ -461,33 +462,37 @@ impl SessionStore for RedisStore {
         // it before the invalidation of a write made elsewhere in between (say by the
         // Python app) has arrived, and lose that write. After a save the next load reads
         // Redis.
-        let save = self.save_within(&key, payload, ttl, expected, &deadline);
-        self.write_through(&key, save, |()| None).await
+        self.write_through(&key, || {
+            self.save_within(&key, payload, ttl, expected, &deadline)
+        })
+        .await
     }
 
     async fn touch(&self, id: &Id, expires_at: SystemTime) -> Result<(), Error> {
         let key = self.key(id);
         let deadline = self.deadline();
-        let touch = self.touch_within(&key, ttl_ms(expires_at), &deadline);
-        self.write_through(&key, touch, |()| None).await
+        self.write_through(&key, || {
+            self.touch_within(&key, ttl_ms(expires_at), &deadline)
+        })
+        .await
     }
 
     async fn delete(&self, id: &Id) -> Result<(), Error> {
         let key = self.key(id);
         let mut cmd = redis::cmd("DEL");
         cmd.arg(&key);
-        let delete = async {
+        let delete = || async {
             self.connection
                 .query_all_acked([cmd], &self.deadline(), self.replica_ack.as_deref())
                 .await
                 .map(drop)
         };
-        self.write_through(&key, delete, |()| None).await
+        self.write_through(&key, delete).await
     }
 
     async fn delete_if(&self, id: &Id, expected: Version) -> Result<(), Error> {
         let key = self.key(id);
-        let delete = async {
+        let delete = || async {
             let reply = DELETE_SCRIPT
                 .run_acked(
                     &self.connection,
@@ -499,7 +504,7 @@ impl SessionStore for RedisStore {
                 .await?;
             compare_and_set(reply)
         };
-        self.write_through(&key, delete, |()| None).await
+        self.write_through(&key, delete).await
     }
 
     fn call_timeout(&self) -> Option<Duration> {

@@ -70,9 +70,11 @@ impl UserIndex for RedisStore {
             return self.create(id, payload, expires_at).await;
         };
         let (entry, ttl) = (Entry::new(self, id), ttl_ms(expires_at));
-        let create = create_bound(self, &entry, payload, ttl, user);
         // Not kept, as `create`: Redis does not track the key for this process yet.
-        self.write_through(&entry.key, create, |()| None).await
+        self.write_through(&entry.key, || {
+            create_bound(self, &entry, payload, ttl, user)
+        })
+        .await
     }
 
     async fn save_for(
@@ -87,9 +89,11 @@ impl UserIndex for RedisStore {
             return self.save(id, payload, expires_at, expected).await;
         };
         let (entry, ttl) = (Entry::new(self, id), ttl_ms(expires_at));
-        let save = save_bound(self, &entry, payload, ttl, expected, user);
         // Not kept: written on the store's connection, which Redis reports like anybody's.
-        self.write_through(&entry.key, save, |()| None).await
+        self.write_through(&entry.key, || {
+            save_bound(self, &entry, payload, ttl, expected, user)
+        })
+        .await
     }
 
     async fn touch_for(
@@ -102,8 +106,10 @@ impl UserIndex for RedisStore {
             return self.touch(id, expires_at).await;
         };
         let entry = Entry::new(self, id);
-        let touch = touch_bound(self, &entry, ttl_ms(expires_at), user);
-        self.write_through(&entry.key, touch, |()| None).await
+        self.write_through(&entry.key, || {
+            touch_bound(self, &entry, ttl_ms(expires_at), user)
+        })
+        .await
     }
 
     async fn sessions_of(&self, user: &str) -> Result<Vec<IndexedRecord>, Error> {

@@ -60,7 +60,8 @@ impl<D: Dialect> SqlStoreBuilder<D> {
     /// [`Error::Unavailable`] when the database cannot be reached; [`Error::Config`] for a
     /// malformed URL.
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let pool = D::connect(url)
+        // Boxed: sqlx's connect future is large, and runs once.
+        let pool = Box::pin(D::connect(url))
             .await
             .map_err(|e| connect_error(D::NAME, url, e))?;
         Ok(SqlStore::builder(pool))

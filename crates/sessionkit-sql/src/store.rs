@@ -91,7 +91,8 @@ impl<D: Dialect> SqlStore<D> {
         let limit = call.limit;
         let outcome = limit
             .bounded(D::Database::execute(call.conn(), sql, params))
-            .await;
+            .await
+            .map_err(|_| limit.expired());
         call.finish(outcome)
     }
 
@@ -105,7 +106,8 @@ impl<D: Dialect> SqlStore<D> {
         let limit = call.limit;
         let outcome = limit
             .bounded(D::Database::fetch_record(call.conn(), sql, params))
-            .await;
+            .await
+            .map_err(|_| limit.expired());
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
@@ -120,7 +122,8 @@ impl<D: Dialect> SqlStore<D> {
         let limit = call.limit;
         let outcome = limit
             .bounded(D::Database::fetch_listed(call.conn(), sql, params))
-            .await;
+            .await
+            .map_err(|_| limit.expired());
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
@@ -135,7 +138,8 @@ impl<D: Dialect> SqlStore<D> {
         let limit = call.limit;
         let outcome = limit
             .bounded(D::Database::fetch_scanned(call.conn(), sql, params))
-            .await;
+            .await
+            .map_err(|_| limit.expired());
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
@@ -155,7 +159,8 @@ impl<D: Dialect> SqlStore<D> {
         let limit = call.limit;
         let outcome = limit
             .bounded(D::Database::exists(call.conn(), sql, params))
-            .await;
+            .await
+            .map_err(|_| limit.expired());
         call.finish(outcome)?.map_err(|e| from_sqlx(D::NAME, e))
     }
 
@@ -253,9 +258,12 @@ impl<D: Dialect> SqlStore<D> {
             after: self.inner.timeout,
             backend: D::NAME,
         };
+        // Boxed: sqlx's `acquire` future is large (it may open a connection), and every
+        // call would carry it.
         let conn = limit
-            .bounded(self.pool().acquire())
-            .await?
+            .bounded(Box::pin(self.pool().acquire()))
+            .await
+            .map_err(|_| limit.expired())?
             .map_err(|e| from_sqlx(D::NAME, e))?;
         Ok(Call {
             conn: Some(conn),
@@ -307,14 +315,19 @@ struct Limit {
 }
 
 impl Limit {
-    /// Runs `call` until the deadline; its own error is left to the caller.
-    async fn bounded<T>(self, call: impl Future<Output = T>) -> Result<T, Error> {
+    /// `call`, ended at the deadline; [`expired`](Self::expired) is the error of a call so
+    /// ended. A plain function, not an `async fn`: one would hold `call` twice (the
+    /// argument and the timer around it), doubling the future of every store call.
+    fn bounded<F: Future>(self, call: F) -> tokio::time::Timeout<F> {
         tokio::time::timeout_at(self.deadline, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                backend: self.backend,
-                after: self.after,
-            })
+    }
+
+    /// The error of a call that reached the deadline.
+    fn expired(self) -> Error {
+        Error::Timeout {
+            backend: self.backend,
+            after: self.after,
+        }
     }
 }
 
