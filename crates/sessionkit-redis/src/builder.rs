@@ -243,6 +243,8 @@ impl RedisStoreBuilder {
             }
             (None, _) => None,
         };
+        // `SET ... IFEQ` needs the loaded bytes, which only the near cache keeps.
+        let set_ifeq = near.is_some() && has_set_ifeq(&connection, timeout).await;
         Ok(RedisStore::new(
             connection,
             prefix,
@@ -250,7 +252,25 @@ impl RedisStoreBuilder {
             index_writes,
             near,
             replica_ack,
+            set_ifeq,
         ))
+    }
+}
+
+/// Whether the server has `SET ... IFEQ` (`INFO server` names Valkey 8.1 or later). A
+/// server that does not answer `INFO` (an ACL without it) is taken not to.
+async fn has_set_ifeq(connection: &Connection, timeout: Duration) -> bool {
+    let mut info = redis::cmd("INFO");
+    info.arg("server");
+    match connection
+        .query::<String>(info, &Deadline::after(timeout))
+        .await
+    {
+        Ok(info) => crate::store::has_set_ifeq(&info),
+        Err(error) => {
+            tracing::info!(%error, "Redis INFO failed: saves use the compare-and-set script");
+            false
+        }
     }
 }
 

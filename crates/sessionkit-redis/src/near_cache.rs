@@ -161,6 +161,17 @@ impl NearCache {
         found
     }
 
+    /// The bytes cached under `key` if their version is `version`, expired or not, for a
+    /// compare-and-set that compares bytes (the server checks them, so they need not be
+    /// current).
+    pub(crate) fn payload_of(&self, key: &str, version: Version) -> Option<Bytes> {
+        self.state()
+            .entries
+            .peek(key)
+            .filter(|entry| entry.version == version)
+            .map(|entry| entry.payload.clone())
+    }
+
     /// Registers a call on `key` before its command is sent. Finish it with
     /// [`Ticket::finish`]; dropped unfinished (the call failed or was cancelled), a write's
     /// ticket evicts the key, as its outcome is unknown.

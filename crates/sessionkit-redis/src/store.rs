@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
@@ -51,7 +52,7 @@ return 1
 /// | `create` | `SET key value NX PX ttl` |
 /// | `load` | `GET key` |
 /// | `load_and_touch` | `GETEX key PX ttl` (one round trip) |
-/// | `save` | a compare-and-set Lua script (`EVALSHA`, `EVAL` on `NOSCRIPT`) |
+/// | `save` | a compare-and-set Lua script (`EVALSHA`, `EVAL` on `NOSCRIPT`); on Valkey 8.1 or later with the near cache holding the loaded bytes, `SET key value IFEQ old GET PX ttl` |
 /// | `touch` | `PEXPIRE key ttl` |
 /// | `delete` | `DEL key` |
 /// | `delete_if` | a compare-and-delete Lua script, checked as `save` |
@@ -128,6 +129,9 @@ pub struct RedisStore {
     near: Option<Arc<Near>>,
     /// On a Sentinel service: deletes wait for a replica (`replica_ack.rs`).
     replica_ack: Option<Arc<ReplicaAck>>,
+    /// Whether saves may use `SET ... IFEQ` (found at startup; turned off for good by a
+    /// server that refuses it).
+    set_ifeq: Arc<AtomicBool>,
 }
 
 /// The near cache and the task that keeps its tracking connection (stopped with the last
@@ -151,6 +155,7 @@ impl RedisStore {
         index_writes: IndexWrites,
         near: Option<Arc<Near>>,
         replica_ack: Option<Arc<ReplicaAck>>,
+        set_ifeq: bool,
     ) -> Self {
         Self {
             connection,
@@ -159,7 +164,21 @@ impl RedisStore {
             index_writes,
             near,
             replica_ack,
+            set_ifeq: Arc::new(AtomicBool::new(set_ifeq)),
         }
+    }
+
+    /// Whether saves use the server's own compare-and-set, `SET key value IFEQ old` (Valkey
+    /// 8.1 or later, with the near cache on), instead of the compare-and-set script. Found
+    /// at startup with `INFO server`; a server that refuses it later (a failover to an
+    /// older one) turns it off for good, and the refused save goes out as the script.
+    ///
+    /// `IFEQ` compares bytes, so it needs the bytes the session was loaded with: the near
+    /// cache's entry for the key, when its version is the one the save expects. Without it
+    /// (evicted, or the cache off) the save is the script. Redis 8.4's `IFDEQ`, which
+    /// compares a digest, is not used yet.
+    pub fn native_compare_and_set(&self) -> bool {
+        self.set_ifeq.load(Ordering::Relaxed) && self.near.is_some()
     }
 
     /// What the near cache did so far; `None` when the store has none (turned off, a
@@ -314,18 +333,32 @@ impl RedisStore {
         }
     }
 
-    /// `save`'s write: the compare-and-set script, before `deadline`.
+    /// `save`'s write on `connection`, before `deadline`: `SET ... IFEQ` when the server
+    /// has it and the near cache holds the bytes `expected` stands for, otherwise the
+    /// compare-and-set script.
     pub(crate) async fn save_within(
         &self,
+        connection: &Connection,
         key: &str,
         payload: &[u8],
         ttl: u64,
         expected: Version,
         deadline: &Deadline,
     ) -> Result<(), Error> {
+        if let Some(old) = self.loaded_bytes(key, expected) {
+            match save_ifeq(connection, key, payload, &old, ttl, deadline).await {
+                Err(error) if refused_ifeq(&error) => {
+                    self.set_ifeq.store(false, Ordering::Relaxed);
+                    tracing::warn!(
+                        "Redis refused SET ... IFEQ (a failover to an older server?): saves use the compare-and-set script from now on"
+                    );
+                }
+                outcome => return outcome,
+            }
+        }
         let reply = SAVE_SCRIPT
             .run(
-                &self.connection,
+                connection,
                 &[key.as_bytes()],
                 &[
                     expected_digest(expected).as_bytes(),
@@ -336,6 +369,15 @@ impl RedisStore {
             )
             .await?;
         compare_and_set(reply)
+    }
+
+    /// The bytes the near cache holds for `key` if they are the ones `expected` stands
+    /// for, when saves may use `SET ... IFEQ`.
+    fn loaded_bytes(&self, key: &str, expected: Version) -> Option<Bytes> {
+        if !self.set_ifeq.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.near_cache()?.payload_of(key, expected)
     }
 
     /// `touch`'s write: `PEXPIRE key ttl`, before `deadline`.
@@ -351,6 +393,59 @@ impl RedisStore {
             1 => Ok(()),
             _ => Err(Error::Gone),
         }
+    }
+}
+
+/// `SET key payload IFEQ old GET PX ttl`: written only if the key holds `old`. The reply is
+/// what the key held: nothing (gone, nothing written), `old` (saved), or other bytes
+/// (changed, nothing written).
+async fn save_ifeq(
+    connection: &Connection,
+    key: &str,
+    payload: &[u8],
+    old: &[u8],
+    ttl: u64,
+    deadline: &Deadline,
+) -> Result<(), Error> {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(key)
+        .arg(payload)
+        .arg("IFEQ")
+        .arg(old)
+        .arg("GET")
+        .arg("PX")
+        .arg(ttl);
+    let held: Option<Vec<u8>> = connection.query(cmd, deadline).await?;
+    match held {
+        None => Err(Error::Gone),
+        Some(held) if held == old => Ok(()),
+        Some(_) => Err(Error::Conflict),
+    }
+}
+
+/// Whether `error` is a server's refusal of `SET ... IFEQ` (a syntax error: nothing was
+/// written).
+fn refused_ifeq(error: &Error) -> bool {
+    let Error::Backend { source, .. } = error else {
+        return false;
+    };
+    source.downcast_ref::<redis::RedisError>().is_some_and(|e| {
+        e.code() == Some("ERR") && e.detail().is_some_and(|d| d.contains("syntax"))
+    })
+}
+
+/// Whether the server `INFO server` describes has `SET ... IFEQ`: Valkey 8.1 or later.
+pub(crate) fn has_set_ifeq(info: &str) -> bool {
+    let Some(version) = info
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("valkey_version:"))
+    else {
+        return false;
+    };
+    let mut parts = version.split('.').map(|part| part.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (8, 1),
+        _ => false,
     }
 }
 
@@ -457,13 +552,16 @@ impl SessionStore for RedisStore {
     ) -> Result<(), Error> {
         let (key, ttl) = (self.key(id), ttl_ms(expires_at));
         let deadline = self.deadline();
-        // Not kept, although on the tracking connection Redis would keep tracking the key:
-        // a request that reads a value saved here and writes it back could then work on
-        // it before the invalidation of a write made elsewhere in between (say by the
-        // Python app) has arrived, and lose that write. After a save the next load reads
-        // Redis.
+        // On the tracking connection when there is one: with `NOLOOP`, Redis then sends
+        // this process no invalidation for its own write (the key is evicted here anyway).
+        // Not kept, although Redis would keep tracking the key: a request that reads a
+        // value saved here and writes it back could then work on it before the
+        // invalidation of a write made elsewhere in between (say by the Python app) has
+        // arrived, and lose that write. After a save the next load reads Redis.
+        let tracked = self.tracked();
+        let connection = tracked.as_ref().unwrap_or(&self.connection);
         self.write_through(&key, || {
-            self.save_within(&key, payload, ttl, expected, &deadline)
+            self.save_within(connection, &key, payload, ttl, expected, &deadline)
         })
         .await
     }
@@ -591,6 +689,112 @@ mod tests {
         let loaded = here.load(&id).await.unwrap().unwrap();
         assert_eq!(&loaded.payload()[..], b"new");
         elsewhere.delete(&id).await.unwrap();
+    }
+
+    #[test]
+    fn set_ifeq_is_found_on_valkey_8_1_and_later_only() {
+        let info = |lines: &str| format!("# Server\r\nredis_version:7.2.4\r\n{lines}");
+        assert!(has_set_ifeq(&info(
+            "server_name:valkey\r\nvalkey_version:8.1.1\r\n"
+        )));
+        assert!(has_set_ifeq(&info("valkey_version:9.0.0\r\n")));
+        assert!(!has_set_ifeq(&info("valkey_version:8.0.2\r\n")));
+        assert!(!has_set_ifeq(&info("valkey_version:7.2.5\r\n")));
+        assert!(!has_set_ifeq(&info("valkey_version:eight\r\n")));
+        assert!(!has_set_ifeq(&info("")), "Redis (no valkey_version)");
+    }
+
+    async fn connect(url: &str, near: bool) -> RedisStore {
+        RedisStore::builder(url)
+            .key_prefix(format!(
+                "sessionkit-test:{}:",
+                &Id::random().to_string()[..12]
+            ))
+            .near_cache(near)
+            .build()
+            .await
+            .unwrap_or_else(|e| {
+                panic!("no server at {url}: {e:?}. Start it with ./scripts/services")
+            })
+    }
+
+    /// `SET ... IFEQ` as the store sends it, on Valkey 8.1: written only over the bytes
+    /// given; over other bytes `Conflict` and over no key `Gone`, writing nothing.
+    #[tokio::test]
+    async fn set_ifeq_writes_only_over_the_bytes_it_was_given() {
+        let store = connect("redis://127.0.0.1:6390", false).await;
+        let key = store.key(&Id::random());
+        let deadline = || store.deadline();
+        let raw = |cmd: &'static str, args: Vec<&[u8]>| {
+            let mut cmd = redis::cmd(cmd);
+            for arg in args {
+                cmd.arg(arg);
+            }
+            cmd
+        };
+        let get = || async {
+            store
+                .connection
+                .query::<Option<Vec<u8>>>(raw("GET", vec![key.as_bytes()]), &deadline())
+                .await
+                .unwrap()
+        };
+        let outcome = save_ifeq(&store.connection, &key, b"new", b"old", 60_000, &deadline()).await;
+        assert!(matches!(outcome, Err(Error::Gone)), "{outcome:?}");
+        assert_eq!(get().await, None);
+
+        let set = raw("SET", vec![key.as_bytes(), b"old"]);
+        let _: () = store.connection.query(set, &deadline()).await.unwrap();
+        let outcome = save_ifeq(
+            &store.connection,
+            &key,
+            b"new",
+            b"other",
+            60_000,
+            &deadline(),
+        )
+        .await;
+        assert!(matches!(outcome, Err(Error::Conflict)), "{outcome:?}");
+        assert_eq!(get().await.as_deref(), Some(&b"old"[..]));
+
+        save_ifeq(&store.connection, &key, b"new", b"old", 60_000, &deadline())
+            .await
+            .unwrap();
+        assert_eq!(get().await.as_deref(), Some(&b"new"[..]));
+        let pttl = store
+            .connection
+            .query::<i64>(raw("PTTL", vec![key.as_bytes()]), &deadline())
+            .await
+            .unwrap();
+        assert!((59_000..=60_000).contains(&pttl), "{pttl}");
+    }
+
+    /// A server that refuses `IFEQ` (Redis 7.0 here, as after a failover to an older
+    /// server) turns the native compare-and-set off, and the refused save lands as the
+    /// script.
+    #[tokio::test]
+    async fn a_refused_set_ifeq_falls_back_to_the_script_for_good() {
+        let store = connect("redis://127.0.0.1:6379", true).await;
+        assert!(!store.native_compare_and_set());
+        store.set_ifeq.store(true, Ordering::Relaxed);
+        assert!(store.native_compare_and_set());
+        let id = Id::random();
+        let expires = SystemTime::now() + Duration::from_secs(60);
+        store.create(&id, b"v1", expires).await.unwrap();
+        let loaded = store.load(&id).await.unwrap().unwrap();
+        let key = store.key(&id);
+        assert!(
+            store.loaded_bytes(&key, loaded.version()).is_some(),
+            "the cache holds the loaded bytes, so the save tries IFEQ"
+        );
+        store
+            .save(&id, b"v2", expires, loaded.version())
+            .await
+            .unwrap();
+        assert!(!store.native_compare_and_set());
+        let loaded = store.load(&id).await.unwrap().unwrap();
+        assert_eq!(&loaded.payload()[..], b"v2");
+        store.delete(&id).await.unwrap();
     }
 
     #[test]

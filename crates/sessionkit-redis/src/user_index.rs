@@ -195,7 +195,14 @@ async fn save_bound(
             compare_and_set(reply)
         }
         IndexWrites::BeforeTheRecord => {
-            let save = store.save_within(&entry.key, payload, ttl, expected, &deadline);
+            let save = store.save_within(
+                store.connection(),
+                &entry.key,
+                payload,
+                ttl,
+                expected,
+                &deadline,
+            );
             ordered::write_bound(store, user, entry.member(), ttl, &deadline, save).await
         }
     }

@@ -13,6 +13,10 @@ use sessionkit_redis::{ConnectionKind, RedisStore};
 pub(crate) const STANDALONE: &str = "redis://127.0.0.1:6379";
 pub(crate) const CLUSTER: &str = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002";
 pub(crate) const SENTINEL: &str = "redis+sentinel://127.0.0.1:26379/sessionkit";
+/// Valkey 8.1, which has `SET ... IFEQ`.
+pub(crate) const VALKEY: &str = "redis://127.0.0.1:6390";
+/// The Valkey server `scripts/services` fetches (Debian 13's, with its C library).
+pub(crate) const VALKEY_SERVER: &str = "/tmp/sessionkit-valkey/valkey-server";
 
 /// A key prefix of its own, so parallel tests and runs never see each other's keys.
 pub(crate) fn unique_prefix() -> String {
@@ -30,7 +34,8 @@ pub(crate) async fn connect(url: &str, kind: ConnectionKind) -> RedisStore {
             panic!(
                 "Redis is not reachable at {url}: {e:?}.\n\
                  Start the test servers with ./scripts/services (Redis on 6379, a 3-node \
-                 cluster on 7000-7002, Sentinel on 26379 watching a master on 6380)."
+                 cluster on 7000-7002, Sentinel on 26379 watching a master on 6380, \
+                 Valkey 8.1 on 6390)."
             )
         })
 }
@@ -71,7 +76,24 @@ impl Server {
             "no",
         ];
         args.extend_from_slice(extra);
-        Self::spawn(port, &args, None)
+        Self::spawn("redis-server", port, &args, None)
+    }
+
+    /// A Valkey 8.1 server without persistence on a free port.
+    pub(crate) fn valkey() -> Self {
+        let port = free_port();
+        let port_arg = port.to_string();
+        let args = [
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port_arg,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
+        Self::spawn(VALKEY_SERVER, port, &args, None)
     }
 
     /// A server without persistence on a free port.
@@ -99,15 +121,20 @@ impl Server {
             ),
         )
         .unwrap();
-        Self::spawn(port, &[config.to_str().unwrap(), "--sentinel"], Some(dir))
+        Self::spawn(
+            "redis-server",
+            port,
+            &[config.to_str().unwrap(), "--sentinel"],
+            Some(dir),
+        )
     }
 
-    fn spawn(port: u16, args: &[&str], dir: Option<PathBuf>) -> Self {
-        let child = Command::new("redis-server")
+    fn spawn(program: &str, port: u16, args: &[&str], dir: Option<PathBuf>) -> Self {
+        let child = Command::new(program)
             .args(args)
             .stdout(Stdio::null())
             .spawn()
-            .expect("redis-server is installed by ./scripts/services");
+            .unwrap_or_else(|e| panic!("{program}: {e}. ./scripts/services installs it"));
         let server = Self {
             port,
             child: Some(child),
@@ -124,7 +151,7 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("redis-server did not start on port {}", self.port);
+        panic!("the server did not start on port {}", self.port);
     }
 
     pub(crate) fn kill(&mut self) {
