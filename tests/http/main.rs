@@ -196,6 +196,11 @@ macro_rules! every_backend {
             every_case!($adapter, crate::Backend::RedisCluster);
         }
 
+        #[cfg(feature = "redis")]
+        mod valkey {
+            every_case!($adapter, crate::Backend::Valkey);
+        }
+
         #[cfg(feature = "memcached")]
         mod memcached {
             every_case!($adapter, crate::Backend::Memcached);

@@ -26,6 +26,8 @@ pub(crate) enum Backend {
     Redis,
     RedisWithoutNearCache,
     RedisCluster,
+    /// Valkey 8.1 (127.0.0.1:6390): saves are its native `SET ... IFEQ`.
+    Valkey,
     Memcached,
     Postgres,
     MySql,
@@ -61,6 +63,10 @@ impl Backend {
                     "SESSION_REDIS",
                     "redis+cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002".into(),
                 ),
+            ],
+            Self::Valkey => vec![
+                ("SESSION_TYPE", "redis".into()),
+                ("SESSION_REDIS", "redis://127.0.0.1:6390".into()),
             ],
             Self::Memcached => vec![
                 ("SESSION_TYPE", "memcached".into()),
@@ -103,7 +109,9 @@ impl Backend {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Memory => "memory",
-            Self::Redis | Self::RedisCluster | Self::RedisWithoutNearCache => "redis",
+            Self::Redis | Self::RedisCluster | Self::RedisWithoutNearCache | Self::Valkey => {
+                "redis"
+            }
             Self::Memcached => "memcached",
             Self::Postgres => "postgres",
             Self::MySql => "mysql",
