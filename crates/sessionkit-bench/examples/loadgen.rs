@@ -4,7 +4,9 @@
 //! then, per framework, sessionkit's ratios against its peer, taken within each round.
 //!
 //! Run it through `scripts/bench` (which builds everything in release mode first).
-//! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000).
+//! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000),
+//! `REDIS_SERVER` (the server program, `redis-server`; for Valkey 8.1 and its native
+//! compare-and-set, `/tmp/sessionkit-valkey/valkey-server` from `scripts/services`).
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -273,9 +275,10 @@ async fn main() {
         .to_path_buf();
 
     // A private Redis, so nothing else shows in its statistics.
+    let redis_server = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
     let redis_port = free_port();
     let _redis = Process(
-        Command::new("redis-server")
+        Command::new(&redis_server)
             .args([
                 "--bind",
                 "127.0.0.1",
@@ -288,14 +291,14 @@ async fn main() {
             ])
             .stdout(Stdio::null())
             .spawn()
-            .expect("redis-server (./scripts/services installs it)"),
+            .unwrap_or_else(|e| panic!("{redis_server}: {e} (./scripts/services installs it)")),
     );
     wait_for_port(redis_port).await;
     let redis_pid = _redis.0.id();
     let redis_url = format!("redis://127.0.0.1:{redis_port}");
 
     println!(
-        "{rounds} rounds x {} servers x {} endpoints, {seconds} s each, {connections} connections, {sessions} sessions; {} cores",
+        "{rounds} rounds x {} servers x {} endpoints, {seconds} s each, {connections} connections, {sessions} sessions; {} cores; {redis_server}",
         SERVERS.len(),
         ENDPOINTS.len(),
         std::thread::available_parallelism()
