@@ -62,7 +62,21 @@ pub struct NearCacheStats {
 pub(crate) struct Entry {
     pub(crate) payload: Bytes,
     pub(crate) version: Version,
-    pub(crate) expires: Instant,
+    /// When the record expires, measured from before the command that read its TTL went
+    /// out. `None`: not known (the load sent no `PTTL`); the entry is kept only for its
+    /// bytes, which a save's `SET ... IFEQ` compares, and is never served.
+    pub(crate) expires: Option<Instant>,
+}
+
+/// What the cache holds for a key ([`NearCache::lookup`]).
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// A live record: the load is answered.
+    Hit(Record),
+    /// The record's bytes without its expiry: a miss, on a key read before.
+    BytesOnly,
+    /// Nothing (or an expired record, now evicted).
+    Miss,
 }
 
 /// What a finished call leaves in the cache for its key.
@@ -133,25 +147,38 @@ impl NearCache {
     }
 
     /// The record cached under `key`, if tracking is established and it has not expired.
+    #[cfg(test)]
     pub(crate) fn get(&self, key: &str) -> Option<Record> {
+        match self.lookup(key) {
+            Lookup::Hit(record) => Some(record),
+            Lookup::BytesOnly | Lookup::Miss => None,
+        }
+    }
+
+    /// What is cached under `key`: a live record only if tracking is established and it
+    /// has not expired.
+    pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let found = {
             let mut state = self.state();
             if !state.active {
-                None
+                Lookup::Miss
             } else {
                 match state.entries.get(key) {
-                    Some(entry) if entry.expires > Instant::now() => {
-                        Some(Record::new(entry.payload.clone(), entry.version))
-                    }
-                    Some(_) => {
-                        state.remove(key);
-                        None
-                    }
-                    None => None,
+                    Some(entry) => match entry.expires {
+                        Some(expires) if expires > Instant::now() => {
+                            Lookup::Hit(Record::new(entry.payload.clone(), entry.version))
+                        }
+                        Some(_) => {
+                            state.remove(key);
+                            Lookup::Miss
+                        }
+                        None => Lookup::BytesOnly,
+                    },
+                    None => Lookup::Miss,
                 }
             }
         };
-        let (counter, key) = if found.is_some() {
+        let (counter, key) = if matches!(found, Lookup::Hit(_)) {
             (&self.hits, &keys::NEAR_CACHE_HITS)
         } else {
             (&self.misses, &keys::NEAR_CACHE_MISSES)
@@ -397,7 +424,7 @@ mod tests {
         Entry {
             payload: Bytes::from_static(payload),
             version: Version::new(payload.len() as u64),
-            expires: Instant::now() + Duration::from_secs(60),
+            expires: Some(Instant::now() + Duration::from_secs(60)),
         }
     }
 
@@ -521,10 +548,29 @@ mod tests {
     fn an_expired_entry_is_never_served() {
         let cache = cache();
         let mut expired = entry(b"v1");
-        expired.expires = Instant::now();
+        expired.expires = Some(Instant::now());
         cache.begin("k", Access::Read).finish(Fill::Record(expired));
         assert_eq!(payload(&cache, "k"), None);
         assert_eq!(cache.stats().entries, 0);
+    }
+
+    #[test]
+    fn an_entry_without_its_expiry_is_kept_for_its_bytes_and_never_served() {
+        let cache = cache();
+        let mut bytes_only = entry(b"v1");
+        bytes_only.expires = None;
+        let version = bytes_only.version;
+        cache
+            .begin("k", Access::Read)
+            .finish(Fill::Record(bytes_only));
+        assert!(matches!(cache.lookup("k"), Lookup::BytesOnly));
+        assert_eq!(payload(&cache, "k"), None);
+        assert_eq!(cache.stats().hits, 0);
+        assert_eq!(cache.payload_of("k", version).as_deref(), Some(&b"v1"[..]));
+        assert_eq!(cache.payload_of("k", Version::new(version.get() + 1)), None);
+        cache.invalidate([&b"k"[..]]);
+        assert!(matches!(cache.lookup("k"), Lookup::Miss));
+        assert_eq!(cache.payload_of("k", version), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sessionkit_core::{Error, Id, Record, SessionScan, SessionStore, UserIndex, V
 use crate::connection::Connection;
 use crate::deadline::Deadline;
 use crate::error::{BACKEND, from_redis};
-use crate::near_cache::{Access, Entry, Fill, NearCache, NearCacheStats};
+use crate::near_cache::{Access, Entry, Fill, Lookup, NearCache, NearCacheStats};
 use crate::replica_ack::ReplicaAck;
 use crate::script::Script;
 use crate::tracking::Tracking;
@@ -95,7 +95,8 @@ return 1
 ///
 /// Unless turned off ([`RedisStoreBuilder::near_cache`](crate::RedisStoreBuilder::near_cache)),
 /// `load` is answered from an in-process cache of recently loaded records when it holds a
-/// live one; on a miss it sends `GET` and `PTTL` in one round trip. The cache is kept
+/// live one; on a miss it sends `GET` and `PTTL` in one round trip (on Valkey 8.1, the
+/// first miss on a key `GET` alone, whose bytes a save's `SET ... IFEQ` then compares). The cache is kept
 /// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON NOLOOP`, on which
 /// misses go out: Redis reports every change anybody else makes to a key read there, and
 /// the key is evicted; a write of this process evicts it too. Until an invalidation
@@ -237,48 +238,65 @@ impl RedisStore {
     }
 
     /// `load` through the near cache: a live cached record without a round trip; otherwise
-    /// `GET` and `PTTL` in one round trip, cached unless an invalidation crossed them.
+    /// a read in one round trip, cached unless an invalidation crossed it.
+    ///
+    /// With `SET ... IFEQ`, the first miss on a key sends `GET` alone and keeps only the
+    /// bytes (for the save that usually follows, which evicts them); a second miss, a key
+    /// read again without a write between, sends `GET` and `PTTL` and keeps a record that
+    /// later loads are served from. Without it, every miss sends both.
     async fn load_through(&self, cache: &NearCache, key: String) -> Result<Option<Record>, Error> {
-        if let Some(record) = cache.get(&key) {
-            return Ok(Some(record));
-        }
+        let with_expiry = match cache.lookup(&key) {
+            Lookup::Hit(record) => return Ok(Some(record)),
+            Lookup::BytesOnly => true,
+            Lookup::Miss => !self.set_ifeq.load(Ordering::Relaxed),
+        };
         let ticket = cache.begin(&key, Access::Read);
-        let (found, fill) = self.fetch(&key).await?;
+        let (found, fill) = self.fetch(&key, with_expiry).await?;
         ticket.finish(fill);
         Ok(found)
     }
 
-    /// A miss of the near cache: `GET` and `PTTL` in one round trip, on the tracking
-    /// connection; the record, and what the cache may keep of it (nothing when tracking
-    /// is down: the read then goes out on the store's connection).
-    async fn fetch(&self, key: &str) -> Result<(Option<Record>, Fill), Error> {
+    /// A miss of the near cache: `GET`, and `PTTL` if `with_expiry`, in one round trip on
+    /// the tracking connection; the record, and what the cache may keep of it (nothing
+    /// when tracking is down: the read then goes out on the store's connection).
+    async fn fetch(&self, key: &str, with_expiry: bool) -> Result<(Option<Record>, Fill), Error> {
         let sent = Instant::now();
         let mut get = redis::cmd("GET");
         get.arg(key);
         let mut pttl = redis::cmd("PTTL");
         pttl.arg(key);
         let tracked = self.tracked();
-        let replies = tracked
-            .as_ref()
-            .unwrap_or(&self.connection)
-            .query_all([get, pttl], &self.deadline())
-            .await?;
-        let [payload, pttl] = <[Value; 2]>::try_from(replies).map_err(|_| {
-            from_redis(redis::RedisError::from(std::io::Error::other(
-                "GET and PTTL did not give two replies",
-            )))
-        })?;
+        let connection = tracked.as_ref().unwrap_or(&self.connection);
+        let deadline = self.deadline();
+        let (payload, pttl) = if with_expiry {
+            let replies = connection.query_all([get, pttl], &deadline).await?;
+            let [payload, pttl] = <[Value; 2]>::try_from(replies).map_err(|_| {
+                from_redis(redis::RedisError::from(std::io::Error::other(
+                    "GET and PTTL did not give two replies",
+                )))
+            })?;
+            let pttl = i64::from_redis_value(pttl).map_err(|e| from_redis(e.into()))?;
+            (payload, Some(pttl))
+        } else {
+            (connection.query::<Value>(get, &deadline).await?, None)
+        };
         let payload =
             Option::<Vec<u8>>::from_redis_value(payload).map_err(|e| from_redis(e.into()))?;
-        let pttl = i64::from_redis_value(pttl).map_err(|e| from_redis(e.into()))?;
         let found = record(payload);
-        let fill = match (&found, u64::try_from(pttl)) {
+        let fill = match (&found, pttl) {
+            (Some(_), _) if tracked.is_none() => Fill::Nothing,
             // A record without an expiry (not written by sessionkit or Flask-Session) is
             // served but never cached.
-            (Some(found), Ok(ms)) if ms > 0 && tracked.is_some() => {
-                Fill::Record(entry_of(found, sent, ms))
-            }
-            _ => Fill::Nothing,
+            (Some(found), Some(pttl)) => match u64::try_from(pttl) {
+                Ok(ms) if ms > 0 => Fill::Record(entry_of(found, sent, ms)),
+                _ => Fill::Nothing,
+            },
+            (Some(found), None) => Fill::Record(Entry {
+                payload: found.payload().clone(),
+                version: found.version(),
+                expires: None,
+            }),
+            (None, _) => Fill::Nothing,
         };
         Ok((found, fill))
     }
@@ -498,7 +516,7 @@ pub(crate) fn entry_of(record: &Record, sent: Instant, ttl: u64) -> Entry {
     Entry {
         payload: record.payload().clone(),
         version: record.version(),
-        expires: sent + Duration::from_millis(ttl),
+        expires: Some(sent + Duration::from_millis(ttl)),
     }
 }
 
@@ -671,7 +689,7 @@ mod tests {
 
         let key = here.key(&id);
         let ticket = cache.begin(&key, Access::Read);
-        let (found, fill) = here.fetch(&key).await.unwrap();
+        let (found, fill) = here.fetch(&key, true).await.unwrap();
         assert_eq!(found.as_ref().map(|r| &r.payload()[..]), Some(&b"old"[..]));
 
         let seen = cache.stats().invalidations;
