@@ -95,12 +95,13 @@ return 1
 ///
 /// Unless turned off ([`RedisStoreBuilder::near_cache`](crate::RedisStoreBuilder::near_cache)),
 /// `load` is answered from an in-process cache of recently loaded records when it holds a
-/// live one; on a miss it sends `GET` and `PTTL` in one round trip (on Valkey 8.1, the
-/// first miss on a key `GET` alone, whose bytes a save's `SET ... IFEQ` then compares). The cache is kept
-/// coherent by a RESP3 connection of its own with `CLIENT TRACKING ON NOLOOP`, on which
-/// misses go out: Redis reports every change anybody else makes to a key read there, and
-/// the key is evicted; a write of this process evicts it too. Until an invalidation
-/// arrives,
+/// live one. A key is admitted on its second miss: the first sends `GET` alone and keeps
+/// only the bytes (never served; on Valkey 8.1 a save's `SET ... IFEQ` compares them), the
+/// second, a key read again without a write between, sends `GET` and `PTTL` in one round
+/// trip and caches the record. The cache is kept coherent by a RESP3 connection of its own
+/// with `CLIENT TRACKING ON NOLOOP`, on which those second misses go out: Redis reports
+/// every change anybody else makes to a key read there, and the key is evicted; a write of
+/// this process evicts it too. Until an invalidation arrives,
 /// a `load` may return the record as it was before a change made elsewhere; every write
 /// still goes to Redis (so a save based on it is a [`Error::Conflict`]). An expired
 /// record is never served; a load crossed by an invalidation is not cached; losing the
@@ -240,35 +241,39 @@ impl RedisStore {
     /// `load` through the near cache: a live cached record without a round trip; otherwise
     /// a read in one round trip, cached unless an invalidation crossed it.
     ///
-    /// With `SET ... IFEQ`, the first miss on a key sends `GET` alone and keeps only the
-    /// bytes (for the save that usually follows, which evicts them); a second miss, a key
-    /// read again without a write between, sends `GET` and `PTTL` and keeps a record that
-    /// later loads are served from. Without it, every miss sends both.
+    /// A key is admitted on its second miss. The first sends `GET` alone on the store's
+    /// connection (untracked: Redis keeps no tracking entry and sends no invalidation for
+    /// it) and keeps only the bytes, never served, for the save that usually follows (its
+    /// `SET ... IFEQ` compares them in Redis, so they need not be current) and as the mark
+    /// that the key was read. A second miss, a key read again without a write between, sends
+    /// `GET` and `PTTL` on the tracking connection and keeps a record later loads are served
+    /// from. A request that loads and saves thus costs no tracking at all.
     async fn load_through(&self, cache: &NearCache, key: String) -> Result<Option<Record>, Error> {
-        let with_expiry = match cache.lookup(&key) {
+        let admit = match cache.lookup(&key) {
             Lookup::Hit(record) => return Ok(Some(record)),
             Lookup::BytesOnly => true,
-            Lookup::Miss => !self.set_ifeq.load(Ordering::Relaxed),
+            Lookup::Miss => false,
         };
         let ticket = cache.begin(&key, Access::Read);
-        let (found, fill) = self.fetch(&key, with_expiry).await?;
+        let (found, fill) = self.fetch(&key, admit).await?;
         ticket.finish(fill);
         Ok(found)
     }
 
-    /// A miss of the near cache: `GET`, and `PTTL` if `with_expiry`, in one round trip on
-    /// the tracking connection; the record, and what the cache may keep of it (nothing
-    /// when tracking is down: the read then goes out on the store's connection).
-    async fn fetch(&self, key: &str, with_expiry: bool) -> Result<(Option<Record>, Fill), Error> {
+    /// A miss of the near cache; the record, and what the cache may keep of it (nothing
+    /// while tracking is down). With `admit`, `GET` and `PTTL` in one round trip on the
+    /// tracking connection (on the store's while tracking is down); without, `GET` alone on
+    /// the store's connection, whose bytes are kept without an expiry.
+    async fn fetch(&self, key: &str, admit: bool) -> Result<(Option<Record>, Fill), Error> {
         let sent = Instant::now();
         let mut get = redis::cmd("GET");
         get.arg(key);
-        let mut pttl = redis::cmd("PTTL");
-        pttl.arg(key);
         let tracked = self.tracked();
-        let connection = tracked.as_ref().unwrap_or(&self.connection);
         let deadline = self.deadline();
-        let (payload, pttl) = if with_expiry {
+        let (payload, pttl) = if admit {
+            let mut pttl = redis::cmd("PTTL");
+            pttl.arg(key);
+            let connection = tracked.as_ref().unwrap_or(&self.connection);
             let replies = connection.query_all([get, pttl], &deadline).await?;
             let [payload, pttl] = <[Value; 2]>::try_from(replies).map_err(|_| {
                 from_redis(redis::RedisError::from(std::io::Error::other(
@@ -278,7 +283,7 @@ impl RedisStore {
             let pttl = i64::from_redis_value(pttl).map_err(|e| from_redis(e.into()))?;
             (payload, Some(pttl))
         } else {
-            (connection.query::<Value>(get, &deadline).await?, None)
+            (self.connection.query::<Value>(get, &deadline).await?, None)
         };
         let payload =
             Option::<Vec<u8>>::from_redis_value(payload).map_err(|e| from_redis(e.into()))?;
@@ -709,6 +714,51 @@ mod tests {
         elsewhere.delete(&id).await.unwrap();
     }
 
+    /// A key is admitted on its second miss: the first load keeps bytes that are never
+    /// served (a write elsewhere right after it is read by the next load without waiting
+    /// for anything), the second caches the record, the third is a hit; a write elsewhere
+    /// then evicts it once its invalidation has arrived.
+    #[tokio::test]
+    async fn a_key_is_cached_from_its_second_miss_on() {
+        let prefix = format!("sessionkit-test:{}:", &Id::random().to_string()[..12]);
+        let here = connect_prefixed("redis://127.0.0.1:6379", true, &prefix).await;
+        let elsewhere = connect_prefixed("redis://127.0.0.1:6379", false, &prefix).await;
+        let cache = here.near_cache().expect("Redis 7 tracks keys");
+        let id = Id::random();
+        let expires = SystemTime::now() + Duration::from_secs(60);
+        elsewhere.create(&id, b"one", expires).await.unwrap();
+        let payload = |record: Option<Record>| record.unwrap().payload().to_vec();
+
+        let first = here.load(&id).await.unwrap().unwrap();
+        assert_eq!(&first.payload()[..], b"one");
+        assert!(matches!(cache.lookup(&here.key(&id)), Lookup::BytesOnly));
+        elsewhere
+            .save(&id, b"two", expires, first.version())
+            .await
+            .unwrap();
+        let before = cache.stats();
+        assert_eq!(payload(here.load(&id).await.unwrap()), b"two");
+        assert_eq!(payload(here.load(&id).await.unwrap()), b"two");
+        let after = cache.stats();
+        assert_eq!(after.misses - before.misses, 1, "the second load misses");
+        assert_eq!(after.hits - before.hits, 1, "the third load is a hit");
+
+        let current = here.load(&id).await.unwrap().unwrap().version();
+        elsewhere
+            .save(&id, b"three", expires, current)
+            .await
+            .unwrap();
+        let bound = Instant::now() + Duration::from_secs(5);
+        while payload(here.load(&id).await.unwrap()) != b"three" {
+            assert!(
+                Instant::now() < bound,
+                "the write elsewhere not seen within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        elsewhere.delete(&id).await.unwrap();
+    }
+
     #[test]
     fn set_ifeq_is_found_on_valkey_8_1_and_later_only() {
         let info = |lines: &str| format!("# Server\r\nredis_version:7.2.4\r\n{lines}");
@@ -723,11 +773,13 @@ mod tests {
     }
 
     async fn connect(url: &str, near: bool) -> RedisStore {
+        let prefix = format!("sessionkit-test:{}:", &Id::random().to_string()[..12]);
+        connect_prefixed(url, near, &prefix).await
+    }
+
+    async fn connect_prefixed(url: &str, near: bool, prefix: &str) -> RedisStore {
         RedisStore::builder(url)
-            .key_prefix(format!(
-                "sessionkit-test:{}:",
-                &Id::random().to_string()[..12]
-            ))
+            .key_prefix(prefix)
             .near_cache(near)
             .build()
             .await
