@@ -94,6 +94,56 @@ async fn a_write_by_another_store_is_seen_once_its_invalidation_arrived() {
     here.delete(&id).await.unwrap();
 }
 
+/// Keys Redis tracks for clients (`tracking_total_keys` of `INFO stats`).
+async fn tracked_keys(raw: &mut Raw) -> u64 {
+    let info: String = raw.query(&command("INFO", &["stats"])).await;
+    info.lines()
+        .find_map(|line| line.strip_prefix("tracking_total_keys:"))
+        .and_then(|count| count.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no tracking_total_keys in INFO stats: {info}"))
+}
+
+/// A key is admitted on its second miss. The first load is a `GET` Redis tracks for nobody
+/// (a request that loads and saves costs no tracking), and its bytes are never served: a
+/// write elsewhere right after it is read by the next load, with nothing to wait for. The
+/// second load is tracked and cached; the third is a hit.
+#[tokio::test]
+async fn a_key_is_cached_from_its_second_miss_on() {
+    // A server of its own, so its tracking table is this test's alone.
+    let server = Server::start_on(free_port());
+    let prefix = unique_prefix();
+    let (here, elsewhere) = (
+        store(&server.url(), &prefix, true).await,
+        store(&server.url(), &prefix, false).await,
+    );
+    let mut raw = Raw::single(&server.url()).await;
+    let id = Id::random();
+    elsewhere.create(&id, b"one", expiry()).await.unwrap();
+    let before = stats(&here);
+
+    let first = here.load(&id).await.unwrap().expect("the record exists");
+    assert_eq!(&first.payload()[..], b"one");
+    assert_eq!(
+        tracked_keys(&mut raw).await,
+        0,
+        "the first load was tracked"
+    );
+    elsewhere
+        .save(&id, b"two", expiry(), first.version())
+        .await
+        .unwrap();
+    assert_eq!(payload(&here, &id).await.as_deref(), Some(&b"two"[..]));
+    assert_eq!(
+        tracked_keys(&mut raw).await,
+        1,
+        "the second load was not tracked"
+    );
+    assert_eq!(payload(&here, &id).await.as_deref(), Some(&b"two"[..]));
+    let after = stats(&here);
+    assert_eq!(after.misses - before.misses, 2, "two misses");
+    assert_eq!(after.hits - before.hits, 1, "then a hit");
+}
+
 #[tokio::test]
 async fn a_save_here_is_not_kept_so_a_write_elsewhere_right_after_it_is_read() {
     let prefix = unique_prefix();
