@@ -6,7 +6,8 @@
 //! Run it through `scripts/bench` (which builds everything in release mode first).
 //! Settings: `ROUNDS` (3), `SECONDS` per run (5), `CONNECTIONS` (64), `SESSIONS` (1000),
 //! `REDIS_SERVER` (the server program, `redis-server`; for Valkey 8.1 and its native
-//! compare-and-set, `/tmp/sessionkit-valkey/valkey-server` from `scripts/services`).
+//! compare-and-set, `/tmp/sessionkit-valkey/valkey-server` from `scripts/services`),
+//! `ENDPOINTS` (a comma-separated subset of `/,/read,/static`, all by default).
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -94,6 +95,22 @@ impl Framework {
             .map(|(_, _, framework, _)| *framework)
             .expect("a server of SERVERS")
     }
+}
+
+/// The endpoints to run (`ENDPOINTS`, comma-separated), as indexes into [`ENDPOINTS`].
+fn endpoints() -> Vec<usize> {
+    let Ok(chosen) = std::env::var("ENDPOINTS") else {
+        return (0..ENDPOINTS.len()).collect();
+    };
+    chosen
+        .split(',')
+        .map(|path| {
+            ENDPOINTS
+                .iter()
+                .position(|known| *known == path.trim())
+                .unwrap_or_else(|| panic!("ENDPOINTS: {path:?} is not one of {ENDPOINTS:?}"))
+        })
+        .collect()
 }
 
 fn setting(name: &str, default: usize) -> usize {
@@ -267,6 +284,7 @@ async fn main() {
     let seconds = setting("SECONDS", 5) as u64;
     let connections = setting("CONNECTIONS", 64);
     let sessions = setting("SESSIONS", 1000);
+    let endpoints = endpoints();
     let tps = ticks_per_second();
     let examples = std::env::current_exe()
         .unwrap()
@@ -300,7 +318,7 @@ async fn main() {
     println!(
         "{rounds} rounds x {} servers x {} endpoints, {seconds} s each, {connections} connections, {sessions} sessions; {} cores; {redis_server}",
         SERVERS.len(),
-        ENDPOINTS.len(),
+        endpoints.len(),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0)
@@ -340,7 +358,8 @@ async fn main() {
             }
             drop(conn);
 
-            for (e, path) in ENDPOINTS.iter().enumerate() {
+            for &e in &endpoints {
+                let path = ENDPOINTS[e];
                 // A short warm-up, then the timed run.
                 let _ = timed_run(port, redis_port, redis_pid, pid, tps, path, &mut owned, 1).await;
                 let run = timed_run(
@@ -365,7 +384,7 @@ async fn main() {
         }
     }
 
-    report(&results, rounds, lost);
+    report(&results, &endpoints, rounds, lost);
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -373,8 +392,14 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u64) {
-    for (e, path) in ENDPOINTS.iter().enumerate() {
+fn report(
+    results: &BTreeMap<(usize, &str, usize), Run>,
+    endpoints: &[usize],
+    rounds: usize,
+    lost: u64,
+) {
+    for &e in endpoints {
+        let path = ENDPOINTS[e];
         println!("\n## GET {path}\n");
         println!(
             "| server | req/s | p50 µs | p99 µs | CPU µs/req | session overhead µs/req | Redis cmds/req (sent) | Redis CPU µs/req | errors |"
@@ -402,7 +427,7 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 runs.iter().map(|r| r.errors).sum::<u64>(),
             );
         }
-        if *path != "/static" {
+        if path != "/static" {
             let ratio = |f: &dyn Fn(usize) -> f64| median((0..rounds).map(f).collect());
             let over = |r: usize, name: &str| {
                 let plain = Framework::of(name).plain();
@@ -415,10 +440,13 @@ fn report(results: &BTreeMap<(usize, &str, usize), Run>, rounds: usize, lost: u6
                 over(r, "sessionkit (axum)")
                     / over(r, "tower-sessions").min(over(r, "actix-session"))
             });
+            let vs_actix_session =
+                ratio(&|r| over(r, "sessionkit (axum)") / over(r, "actix-session"));
             let vs_tower_rps = ratio(&|r| rps(r, "sessionkit (axum)") / rps(r, "tower-sessions"));
             let vs_actix_rps = ratio(&|r| rps(r, "sessionkit (axum)") / rps(r, "actix-session"));
             println!(
-                "\nmedian per-round ratios, axum: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5); \
+                "\nmedian per-round ratios, axum: sessionkit overhead / better peer's = {vs_best_peer:.2} (target <= 0.5), \
+                 / actix-session's = {vs_actix_session:.2}; \
                  req/s vs tower-sessions = {vs_tower_rps:.2} (target >= 1.2); req/s vs actix-session = {vs_actix_rps:.2}"
             );
             let actix_rps = ratio(&|r| rps(r, "sessionkit (actix-web)") / rps(r, "actix-session"));
